@@ -1,0 +1,58 @@
+# mpbook: the two commands a learner needs are `make lab` and `make test`.
+# Everything runs inside .venv, created on first use from requirements.txt.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# pip is re-run only when the requirements or the package metadata change.
+STAMP := $(VENV)/.mpbook-installed
+# A chapter cell that runs longer than this has hung; the slowest cell takes ~15 s here.
+CELL_TIMEOUT ?= 300
+LAB_ARGS ?=
+
+.PHONY: help venv lab test test-package test-notebooks notebooks lint format clean
+
+help:
+	@echo "make lab        open the book in JupyterLab (creates .venv on first use)"
+	@echo "make test       run the whole test suite: package tests and every chapter under nbval"
+	@echo "make notebooks  re-execute every chapter in place under spawn (refreshes stored outputs)"
+	@echo "make lint       ruff check and format check, notebooks included"
+	@echo "Choose the start method with MPBOOK_START_METHOD=spawn|forkserver|fork (default spawn)."
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00-start-here.ipynb
+
+# pytest's settings (nbval in full mode, sanitize file, cell timeout) live in pyproject.toml,
+# so a plain `pytest` on a machine without make runs exactly the same suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-package: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+test-notebooks: $(STAMP)
+	$(BIN)/python -m pytest notebooks
+
+notebooks: $(STAMP)
+	MPBOOK_START_METHOD=spawn $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=$(CELL_TIMEOUT) --ExecutePreprocessor.record_timing=False \
+		notebooks/*.ipynb
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

@@ -1,0 +1,174 @@
+"""The `mpbook` command.
+
+    mpbook doctor     check this machine can run the book, and say what to fix if not
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from mpbook import config
+
+# The packages a chapter or the test suite imports; a missing one is a broken install.
+KEY_PACKAGES = (
+    "jupyterlab",
+    "ipykernel",
+    "ipywidgets",
+    "matplotlib",
+    "numpy",
+    "psutil",
+    "tqdm",
+    "nbval",
+    "pytest",
+)
+SUPPORTED_PYTHONS = ((3, 10), (3, 14))  # oldest and newest minor version the book is tested on
+POOL_CHECK_TIMEOUT_S = 60  # a spawn worker starts in ~0.1-0.3 s; 60 s allows a very slow laptop
+FIX_INSTALL = "run `make lab` (or `pip install -r requirements.txt` inside the book's venv)"
+
+
+class _Report:
+    """Collects doctor lines; any `bad` line makes the exit code 1."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def ok(self, label: str, value: str) -> None:
+        print(f"  ok    {label:<22} {value}")
+
+    def info(self, label: str, value: str) -> None:
+        print(f"        {label:<22} {value}")
+
+    def bad(self, label: str, value: str, fix: str) -> None:
+        print(f"  FAIL  {label:<22} {value}")
+        print(f"        {'':<22} fix: {fix}")
+        self.problems.append(f"{label}: {fix}")
+
+
+def _check_pool(report: _Report, method: str) -> None:
+    """Run one task in a fresh worker started with `method`, proving it can import mpbook."""
+    from mpbook.workers import whoami  # a real pool target, found by the child by import
+
+    label = f"{method} worker"
+    started = time.perf_counter()
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+    try:
+        # ProcessPoolExecutor, not Pool: if the child cannot import mpbook, Pool would
+        # respawn workers forever, while the executor raises BrokenProcessPool at once.
+        task, pid, _name = executor.submit(whoami, "doctor").result(timeout=POOL_CHECK_TIMEOUT_S)
+    except BrokenProcessPool:
+        report.bad(
+            label,
+            "the worker died before it could run a task",
+            "a child must import mpbook: install it in this environment with "
+            "`pip install -e .` from the book's folder",
+        )
+    except FutureTimeout:
+        report.bad(
+            label,
+            f"no answer within {POOL_CHECK_TIMEOUT_S} s",
+            "the machine may be overloaded, or a security tool blocks new processes",
+        )
+    except Exception as exc:  # noqa: BLE001 - doctor reports any failure instead of crashing
+        report.bad(label, f"{type(exc).__name__}: {exc}", FIX_INSTALL)
+    else:
+        elapsed = time.perf_counter() - started
+        if task != "doctor" or not isinstance(pid, int):
+            report.bad(label, f"unexpected answer {task!r}", FIX_INSTALL)
+        else:
+            report.ok(label, f"ran a task in pid {pid} ({elapsed:.2f} s including start)")
+    finally:
+        _shutdown_now(executor)
+
+
+def _shutdown_now(executor: ProcessPoolExecutor) -> None:
+    """Stop an executor without waiting on a stuck worker."""
+    workers = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    # Python 3.14 has executor.kill_workers(); before it the worker list is private.
+    for process in workers:
+        process.join(timeout=5)  # an idle worker exits on its own once shut down
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+
+
+def doctor() -> int:
+    """Print what the book depends on; return 0 when all is well, 1 when something needs fixing."""
+    import mpbook
+
+    report = _Report()
+    print("mpbook doctor: can this machine run the book?\n")
+
+    version = platform.python_version()
+    low, high = SUPPORTED_PYTHONS
+    if low <= sys.version_info[:2] <= high:
+        report.ok("python", f"{version} ({platform.python_implementation()}) {sys.executable}")
+    else:
+        report.bad(
+            "python",
+            version,
+            f"use Python {low[0]}.{low[1]} to {high[0]}.{high[1]}, then create the venv again",
+        )
+    report.info("platform", f"{platform.system()} {platform.release()} ({platform.machine()})")
+
+    try:
+        method = config.start_method()
+    except config.StartMethodError as exc:
+        report.bad("start method", str(exc), f"unset {config.ENV_VAR} or set it to spawn")
+        method = None
+    else:
+        source = f"from {config.ENV_VAR}" if config.ENV_VAR in os.environ else "default"
+        report.ok("start method", f"{method} ({source})")
+    report.info("platform default", config.platform_default_start_method())
+    report.ok("usable CPUs", f"{config.usable_cpus()} (machine has {os.cpu_count()})")
+    report.info("mpbook", f"{mpbook.__version__} from {os.path.dirname(mpbook.__file__)}")
+
+    for name in KEY_PACKAGES:
+        try:
+            report.ok(name, importlib.metadata.version(name))
+        except importlib.metadata.PackageNotFoundError:
+            report.bad(name, "not installed", FIX_INSTALL)
+
+    # spawn always, because it is the method every learner must be able to use; the
+    # book's chosen method too when it differs.
+    for pool_method in dict.fromkeys(["spawn", method or "spawn"]):
+        _check_pool(report, pool_method)
+
+    print()
+    if report.problems:
+        print(f"{len(report.problems)} problem(s) to fix:")
+        for problem in report.problems:
+            print(f"  - {problem}")
+        return 1
+    print("All good: open notebooks/00-start-here.ipynb (make lab).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for the mpbook command."""
+    parser = argparse.ArgumentParser(
+        prog="mpbook",
+        description="Multiprocessing in Python, an interactive book: tools for learners and instructors.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("doctor", help="check this machine can run the book and say what to fix")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the mpbook command with argv (default: sys.argv[1:]); return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "doctor":
+        return doctor()
+    parser.print_help()
+    return 2

@@ -1,0 +1,140 @@
+"""Pool targets the chapters import.
+
+Why a module and not notebook cells: a child started with spawn (Windows, macOS, and the
+book's default everywhere) begins in a fresh interpreter. It receives the function to run
+*by name* (module + qualified name) and imports that module to find it. A function typed
+into a notebook cell lives in the kernel's ``__main__``, which a spawned child cannot
+import, so the child fails. Functions here are importable, so every start method works.
+
+    parent --pickle("mpbook.workers", "count_primes") + args--> child
+    child: import mpbook.workers; count_primes(*args) --pickle(result)--> parent
+
+This module stays standard-library only at import time: every spawned child imports it,
+and a light import keeps process start in the tens of milliseconds. NumPy is imported
+inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+
+__all__ = [
+    "count_primes",
+    "estimate_pi",
+    "is_prime",
+    "raise_if_negative",
+    "sleep_and_return",
+    "square",
+    "sum_squares",
+    "whoami",
+]
+
+
+def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
+    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _require_number(name: str, value: object, *, minimum: float | None = None) -> float:
+    """Return value if it is a real number at least minimum; else raise a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{name} must be a number, got NaN")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def square(x: int | float) -> int | float:
+    """Return x * x. The smallest possible task: its cost is all overhead."""
+    _require_number("x", x)
+    return x * x
+
+
+def is_prime(n: int) -> bool:
+    """Return True if n is a prime number, by trial division (deliberately CPU-bound)."""
+    _require_int("n", n)
+    if n < 2:
+        return False
+    if n < 4:
+        return True
+    if n % 2 == 0:
+        return False
+    for divisor in range(3, math.isqrt(n) + 1, 2):
+        if n % divisor == 0:
+            return False
+    return True
+
+
+def count_primes(start: int, stop: int) -> int:
+    """Return how many primes lie in range(start, stop): pure-Python CPU-bound work.
+
+    The cost grows with the size and the height of the range, so equal-sized ranges
+    higher up take longer: useful for showing uneven tasks.
+    """
+    _require_int("start", start, minimum=0)
+    _require_int("stop", stop)
+    if stop < start:
+        raise ValueError(f"stop must be >= start, got start={start}, stop={stop}")
+    return sum(1 for n in range(start, stop) if is_prime(n))
+
+
+def estimate_pi(n_samples: int, seed: int = 0) -> float:
+    """Return a Monte Carlo estimate of pi from n_samples random points, reproducible by seed.
+
+    Each call has its own random generator, so parallel calls with different seeds are
+    independent and the result does not depend on which process ran it.
+    """
+    _require_int("n_samples", n_samples, minimum=1)
+    _require_int("seed", seed)
+    rng = random.Random(seed)
+    inside = 0
+    for _ in range(n_samples):
+        x = rng.random()
+        y = rng.random()
+        if x * x + y * y <= 1.0:
+            inside += 1
+    return 4.0 * inside / n_samples
+
+
+def sum_squares(n: int) -> int:
+    """Return 0**2 + 1**2 + ... + (n-1)**2, computed by a loop: CPU-bound for large n."""
+    _require_int("n", n, minimum=0)
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def sleep_and_return(seconds: float, value: object = None) -> object:
+    """Return value after sleeping `seconds`: stands in for I/O such as a download or a query.
+
+    While it sleeps the process (or thread) uses no CPU, which is why threads speed up
+    this kind of work as well as processes do.
+    """
+    _require_number("seconds", seconds, minimum=0)
+    time.sleep(seconds)
+    return value
+
+
+def raise_if_negative(x: int | float) -> int | float:
+    """Return x unchanged; raise ValueError if x is negative (for the chapters on errors)."""
+    _require_number("x", x)
+    if x < 0:
+        raise ValueError(f"negative input: {x}")
+    return x
+
+
+def whoami(task: object = None) -> tuple[object, int, str]:
+    """Return (task, pid, process name) of the process that ran it: shows who did what."""
+    import multiprocessing  # here, not at the top: the parent rarely needs it
+
+    return task, os.getpid(), multiprocessing.current_process().name
