@@ -1,11 +1,12 @@
 """The `mpbook` command.
 
-    mpbook doctor     check this machine can run the book, and say what to fix if not
+mpbook doctor     check this machine can run the book, and say what to fix if not
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.metadata
 import multiprocessing
 import os
@@ -53,17 +54,21 @@ class _Report:
         self.problems.append(f"{label}: {fix}")
 
 
-def _check_pool(report: _Report, method: str) -> None:
-    """Run one task in a fresh worker started with `method`, proving it can import mpbook."""
+def _check_pool(report: _Report, method: str, task=None) -> None:
+    """Run one task in a fresh worker started with `method`, proving it can import mpbook.
+
+    `task` replaces the real check (a worker that answers "doctor") in the tests.
+    """
     from mpbook.workers import whoami  # a real pool target, found by the child by import
 
+    task = task or functools.partial(whoami, "doctor")
     label = f"{method} worker"
     started = time.perf_counter()
     executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
     try:
         # ProcessPoolExecutor, not Pool: if the child cannot import mpbook, Pool would
         # respawn workers forever, while the executor raises BrokenProcessPool at once.
-        task, pid, _name = executor.submit(whoami, "doctor").result(timeout=POOL_CHECK_TIMEOUT_S)
+        answer = executor.submit(task).result(timeout=POOL_CHECK_TIMEOUT_S)
     except BrokenProcessPool:
         report.bad(
             label,
@@ -81,10 +86,10 @@ def _check_pool(report: _Report, method: str) -> None:
         report.bad(label, f"{type(exc).__name__}: {exc}", FIX_INSTALL)
     else:
         elapsed = time.perf_counter() - started
-        if task != "doctor" or not isinstance(pid, int):
-            report.bad(label, f"unexpected answer {task!r}", FIX_INSTALL)
+        if not (isinstance(answer, tuple) and answer[0] == "doctor"):
+            report.bad(label, f"unexpected answer {answer!r}", FIX_INSTALL)
         else:
-            report.ok(label, f"ran a task in pid {pid} ({elapsed:.2f} s including start)")
+            report.ok(label, f"ran a task in pid {answer[1]} ({elapsed:.2f} s including start)")
     finally:
         _shutdown_now(executor)
 

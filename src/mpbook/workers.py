@@ -22,6 +22,7 @@ import random
 import time
 
 __all__ = [
+    "append_and_return",
     "count_primes",
     "estimate_pi",
     "is_prime",
@@ -68,10 +69,7 @@ def is_prime(n: int) -> bool:
         return True
     if n % 2 == 0:
         return False
-    for divisor in range(3, math.isqrt(n) + 1, 2):
-        if n % divisor == 0:
-            return False
-    return True
+    return all(n % divisor != 0 for divisor in range(3, math.isqrt(n) + 1, 2))
 
 
 def count_primes(start: int, stop: int) -> int:
@@ -131,6 +129,18 @@ def raise_if_negative(x: int | float) -> int | float:
     if x < 0:
         raise ValueError(f"negative input: {x}")
     return x
+
+
+def append_and_return(items: list, value: object) -> list:
+    """Return items with value appended, changing the list this process holds.
+
+    In a child that list is the child's own copy (it arrived pickled), so the parent's
+    list is untouched: processes do not share memory unless you ask for it.
+    """
+    if not isinstance(items, list):
+        raise TypeError(f"items must be a list, got {type(items).__name__}")
+    items.append(value)
+    return items
 
 
 def whoami(task: object = None) -> tuple[object, int, str]:

@@ -12,6 +12,7 @@ The scripts live beside this file; a chapter prints one before running it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -73,9 +74,11 @@ def run_script(
     child_env = {**os.environ, **(env or {})}
     child_env["PYTHONUNBUFFERED"] = "1"  # keep what the script printed before it was killed
 
-    group = {"start_new_session": True} if os.name == "posix" else {
-        "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP
-    }
+    group = (
+        {"start_new_session": True}
+        if os.name == "posix"
+        else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    )
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, str(path), *args],
@@ -108,9 +111,7 @@ def run_script(
 def _kill_group(process: subprocess.Popen) -> None:
     """Kill the script and everything it started."""
     if os.name == "posix":
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     else:  # Windows: taskkill walks the tree
         subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False)
