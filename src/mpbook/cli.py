@@ -94,6 +94,21 @@ def _check_pool(report: _Report, method: str, task=None) -> None:
         _shutdown_now(executor)
 
 
+def _short_path(path: str) -> str:
+    """Return path relative to the current folder when it is near it (the book's folder), else as is.
+
+    Keeps doctor's output free of one machine's home folder when shown in a chapter.
+    """
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # Windows: another drive has no relative path
+        return path
+    if not relative.startswith(os.pardir + os.sep + os.pardir):
+        return relative
+    home = os.path.expanduser("~")
+    return "~" + path[len(home) :] if path.startswith(home + os.sep) else path
+
+
 def _shutdown_now(executor: ProcessPoolExecutor) -> None:
     """Stop an executor without waiting on a stuck worker."""
     workers = list((getattr(executor, "_processes", None) or {}).values())
@@ -116,7 +131,7 @@ def doctor() -> int:
     version = platform.python_version()
     low, high = SUPPORTED_PYTHONS
     if low <= sys.version_info[:2] <= high:
-        report.ok("python", f"{version} ({platform.python_implementation()}) {sys.executable}")
+        report.ok("python", f"{version} ({platform.python_implementation()}) {_short_path(sys.executable)}")
     else:
         report.bad(
             "python",
@@ -135,7 +150,7 @@ def doctor() -> int:
         report.ok("start method", f"{method} ({source})")
     report.info("platform default", config.platform_default_start_method())
     report.ok("usable CPUs", f"{config.usable_cpus()} (machine has {os.cpu_count()})")
-    report.info("mpbook", f"{mpbook.__version__} from {os.path.dirname(mpbook.__file__)}")
+    report.info("mpbook", f"{mpbook.__version__} from {_short_path(os.path.dirname(mpbook.__file__))}")
 
     for name in KEY_PACKAGES:
         try:

@@ -143,8 +143,14 @@ def append_and_return(items: list, value: object) -> list:
     return items
 
 
-def whoami(task: object = None) -> tuple[object, int, str]:
-    """Return (task, pid, process name) of the process that ran it: shows who did what."""
+def whoami(task: object = None, seconds: float = 0) -> tuple[object, int, str]:
+    """Return (task, pid, process name) of the process that ran it, after sleeping `seconds`.
+
+    The sleep lets several workers take part: instant tasks all go to whichever worker
+    asks first.
+    """
     import multiprocessing  # here, not at the top: the parent rarely needs it
 
+    _require_number("seconds", seconds, minimum=0)
+    time.sleep(seconds)
     return task, os.getpid(), multiprocessing.current_process().name
