@@ -54,7 +54,9 @@ def run(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
     env_method = os.environ.get("MPBOOK_START_METHOD", "")
     if env_method not in ("", "spawn"):
-        sys.exit(f"stored outputs must come from a spawn run; unset MPBOOK_START_METHOD (it is {env_method!r})")
+        sys.exit(
+            f"stored outputs must come from a spawn run; unset MPBOOK_START_METHOD (it is {env_method!r})"
+        )
     started = time.perf_counter()
     NotebookClient(
         notebook,
@@ -76,7 +78,9 @@ def run(path: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="*", type=Path, help="chapters to run (default: all)")
     args = parser.parse_args()
     paths = args.notebooks or sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
