@@ -30,6 +30,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)
+	$(BIN)/mpbook list
 	$(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-start-here.ipynb
 
 # pytest's settings (nbval in full mode, sanitize file, cell timeout) live in pyproject.toml,

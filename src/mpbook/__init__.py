@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_START_METHOD",
     "ENV_VAR",
     "StartMethodError",
+    "check",
     "get_context",
     "platform_default_start_method",
     "start_method",
@@ -26,3 +27,14 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def check(exercise: str) -> None:
+    """Check your answer to an exercise from a notebook cell, e.g. ``check("ex03")``, and print the report.
+
+    Runs `mpbook check` in a separate process, so a deadlocked answer cannot freeze the kernel.
+    (``mpbook.grading.notebook.check`` does the same and returns True when every test passed.)
+    """
+    from mpbook.grading.notebook import check as run_check  # imported here: workers never need it
+
+    run_check(exercise)

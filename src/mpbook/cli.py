@@ -1,6 +1,7 @@
 """The `mpbook` command.
 
-mpbook doctor     check this machine can run the book, and say what to fix if not
+Learners:     mpbook doctor | list | check EX | hint EX | reset EX
+Instructors:  mpbook verify | grade SUBMISSIONS --csv grades.csv --json-dir results/
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from mpbook import config
 
@@ -181,6 +183,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("doctor", help="check this machine can run the book and say what to fix")
+    commands.add_parser("list", help="every exercise, its status and points, and the next one to do")
+    check = commands.add_parser("check", help="check your answer to an exercise (e.g. mpbook check ex03)")
+    check.add_argument("exercises", nargs="*", metavar="EXERCISE", help="ex03, 3 or ex03_queue_results")
+    check.add_argument("--all", action="store_true", help="check every exercise")
+    hint = commands.add_parser("hint", help="the next hint for an exercise, gentlest first")
+    hint.add_argument("exercise", metavar="EXERCISE")
+    reset = commands.add_parser(
+        "reset", help="restore an exercise's original file (yours is kept as a backup)"
+    )
+    reset.add_argument("exercise", metavar="EXERCISE")
+    verify = commands.add_parser("verify", help="instructors: every stub fails and every solution passes")
+    verify.add_argument("--runs", type=int, default=3, help="times each solution must pass (default 3)")
+    grade = commands.add_parser(
+        "grade", help="instructors: grade a folder of submissions, one folder per student"
+    )
+    grade.add_argument("submissions", type=Path, metavar="SUBMISSIONS_DIR")
+    grade.add_argument("--csv", type=Path, help="write one row per student and exercise to this CSV file")
+    grade.add_argument("--json-dir", type=Path, help="write DIR/<student>/results.json (Gradescope format)")
     return parser
 
 
@@ -190,5 +210,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "doctor":
         return doctor()
-    parser.print_help()
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        config.start_method()  # fail early and clearly on a bad MPBOOK_START_METHOD
+        from mpbook.grading import commands, workspace
+        from mpbook.grading.catalogue import UnknownExercise
+
+        if args.command == "check" and not (args.exercises or args.all):
+            parser.error("name the exercise to check (e.g. `mpbook check ex03`) or use --all")
+        try:
+            if args.command == "list":
+                return commands.list_exercises()
+            if args.command == "check":
+                return commands.check(args.exercises, check_all=args.all)
+            if args.command == "hint":
+                return commands.hint(args.exercise)
+            if args.command == "reset":
+                return commands.reset(args.exercise)
+            if args.command == "verify":
+                return commands.verify(runs=args.runs)
+            if args.command == "grade":
+                return commands.grade(args.submissions, args.csv, args.json_dir)
+        except (UnknownExercise, workspace.WorkspaceError) as exc:
+            print(f"mpbook {args.command}: {exc}", file=sys.stderr)
+            return 2
+    except config.StartMethodError as exc:
+        print(f"mpbook: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nmpbook: interrupted; every process it started has been stopped.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` or similar, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    parser.error(f"unknown command {args.command}")
     return 2
