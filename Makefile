@@ -12,13 +12,14 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; root is normal in a container or a CI machine.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help venv lab test test-package test-notebooks notebooks lint format clean
+.PHONY: help venv lab test test-matrix test-package test-notebooks notebooks lint format clean
 
 help:
-	@echo "make lab        open the book in JupyterLab (creates .venv on first use)"
-	@echo "make test       run the whole test suite: package tests and every chapter under nbval"
-	@echo "make notebooks  re-execute every chapter in place under spawn (refreshes stored outputs)"
-	@echo "make lint       ruff check and format check, notebooks included"
+	@echo "make lab          open the book in JupyterLab (creates .venv on first use)"
+	@echo "make test         run the whole test suite: package tests and every chapter under nbval"
+	@echo "make test-matrix  the whole suite under every start method: spawn, forkserver, fork"
+	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
+	@echo "make lint         ruff check and format check, notebooks included"
 	@echo "Choose the start method with MPBOOK_START_METHOD=spawn|forkserver|fork (default spawn)."
 
 venv: $(STAMP)
@@ -37,6 +38,14 @@ lab: $(STAMP)
 # so a plain `pytest` on a machine without make runs exactly the same suite.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The whole suite once per start method this platform offers (fork is missing on Windows).
+METHODS ?= $(shell $(PYTHON) -c "import multiprocessing as m; print(*[x for x in ('spawn', 'forkserver', 'fork') if x in m.get_all_start_methods()])")
+test-matrix: $(STAMP)
+	@for method in $(METHODS); do \
+		echo "== MPBOOK_START_METHOD=$$method"; \
+		MPBOOK_START_METHOD=$$method $(BIN)/python -m pytest -q -p no:cacheprovider || exit 1; \
+	done
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests
