@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import multiprocessing
+import time
 
 import pytest
 
 import mpbook
+from mpbook import _leaks
 
 
 @pytest.fixture
 def book_context() -> multiprocessing.context.BaseContext:
     """The multiprocessing context of the start method the suite runs under (MPBOOK_START_METHOD)."""
     return mpbook.get_context()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def nothing_left_behind():
+    """After each test module: no child process alive and no orphaned /dev/shm segment created by it."""
+    before = _leaks.shm_segments()
+    yield
+    deadline = time.monotonic() + 5  # pool workers and the resource tracker take a moment to exit
+    while (children := _leaks.leftover_children()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    segments = _leaks.orphaned(_leaks.shm_segments() - before)
+    if children or segments:
+        description = _leaks.describe(children)
+        _leaks.kill(children)
+        _leaks.remove_segments(segments)
+        pytest.fail(
+            f"left behind: {len(children)} process(es) [{description}], shared-memory segments {sorted(segments)} "
+            "(now cleaned up)"
+        )

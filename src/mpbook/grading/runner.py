@@ -33,6 +33,7 @@ import psutil
 from mpbook.grading.checking import DEFAULT_DEADLINE_S, DEFAULT_POINTS
 
 TOKEN_VAR = "MPBOOK_GRADER_TOKEN"
+TRACKER_GRACE_S = 3  # the resource tracker unlinks leftovers within milliseconds of its last client's exit
 OUTPUT_CAP_BYTES = 8_000  # what a learner can read in a terminal; the head and the tail are kept
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 TIMEOUT_CAUSES = (
@@ -164,28 +165,42 @@ def _processes_with_token(token: str, since: float) -> list[psutil.Process]:
 
 
 def _kill_tree(process: subprocess.Popen, token: str, since: float) -> int:
-    """Kill the test's process group, then any process carrying its token; return how many escaped the group."""
+    """Stop everything the test started; return how many processes had escaped its process group.
+
+    Order matters. multiprocessing's resource tracker unlinks the named semaphores and shared
+    memory of the processes it serves once they are all gone; killed with them, it leaves those
+    segments in /dev/shm for good. So: kill the test's processes, let the tracker finish its
+    clean-up, then kill the whole group and anything still carrying the token.
+    """
+    members = _processes_with_token(token, since)
+    trackers = [p for p in members if _is_resource_tracker(p)]
+    workers = [p for p in members if p not in trackers]
+    escaped = sum(
+        1 for p in workers if os.name == "posix" and p.pid != process.pid and _group_of(p.pid) != process.pid
+    )
+    for member in workers:
+        with contextlib.suppress(psutil.Error):
+            member.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+    _wait_gone(trackers, timeout=TRACKER_GRACE_S)
     if os.name == "posix":
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-    else:
-        with contextlib.suppress(psutil.Error):
-            for child in psutil.Process(process.pid).children(recursive=True):
-                child.kill()
-            process.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
     stragglers = _processes_with_token(token, since)
-    escaped = 0
     for straggler in stragglers:
-        # A member of the killed group may simply not have died yet (SIGKILL is asynchronous);
-        # only a process in another group (one that called setsid) really escaped.
-        if os.name != "posix" or _group_of(straggler.pid) != process.pid:
-            escaped += 1
         with contextlib.suppress(psutil.Error):
             straggler.kill()
     _wait_gone(stragglers, timeout=5)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
     return escaped
+
+
+def _is_resource_tracker(process: psutil.Process) -> bool:
+    with contextlib.suppress(psutil.Error):
+        return "multiprocessing.resource_tracker" in " ".join(process.cmdline())
+    return False
 
 
 def _group_of(pid: int) -> int | None:

@@ -1,0 +1,119 @@
+"""Find what a test, a chapter or an exercise left behind: live processes and shared-memory segments.
+
+Used by the test suite after each chapter and each test module. Processes are found by an
+environment token that every descendant inherits (it survives a process group change);
+shared-memory segments by comparing /dev/shm before and after (Linux; elsewhere there is no
+portable listing, and the check finds nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+SHM_DIR = Path("/dev/shm")
+TOKEN_VAR = "MPBOOK_LEAK_TOKEN"
+# processes multiprocessing keeps alive by design between uses; not a leak of the code under test
+HELPER_PROCESSES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+def shm_segments() -> set[str]:
+    """Return the names of the shared-memory segments now in /dev/shm (empty where there is none)."""
+    try:
+        return {entry.name for entry in SHM_DIR.iterdir()}
+    except OSError:
+        return set()
+
+
+def orphaned(names: set[str]) -> set[str]:
+    """Return those of the /dev/shm names that no live process has mapped: nobody can still use them.
+
+    A segment another program is using right now (a concurrent test run) is mapped by it, so it is
+    not counted against the code under test. Mappings are matched by inode, not by name: glibc maps
+    a named semaphore under a temporary file name. Reads /proc/*/maps, so Linux only.
+    """
+    if not names:
+        return set()
+    mapped_inodes = set()
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        with contextlib.suppress(OSError):
+            for line in maps.read_text().splitlines():
+                if "/dev/shm/" in line:
+                    fields = line.split()
+                    if len(fields) >= 5 and fields[4].isdigit():
+                        mapped_inodes.add(int(fields[4]))
+    found = set()
+    for name in names:
+        with contextlib.suppress(OSError):
+            if (SHM_DIR / name).stat().st_ino not in mapped_inodes:
+                found.add(name)
+    return found
+
+
+def processes_with_token(token: str) -> list:
+    """Return live (non-zombie) processes whose environment holds TOKEN_VAR=token."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.pid == os.getpid() or process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if process.environ().get(TOKEN_VAR) == token:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def leftover_children() -> list:
+    """Return this process's live descendants, multiprocessing's own helper processes excluded."""
+    import psutil
+
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if any(helper in " ".join(child.cmdline()) for helper in HELPER_PROCESSES):
+                continue
+            found.append(child)
+        except psutil.Error:
+            continue
+    return found
+
+
+def describe(processes) -> str:
+    """Return 'pid NAME (cmdline...)' for each process, for a failure message."""
+    lines = []
+    for process in processes:
+        with contextlib.suppress(Exception):
+            lines.append(f"pid {process.pid} {process.name()} ({' '.join(process.cmdline())[:120]})")
+    return "; ".join(lines)
+
+
+def kill(processes, settle_s: float = 5.0) -> None:
+    """Kill processes and wait until they are gone or zombies."""
+    import psutil
+
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    deadline = time.monotonic() + settle_s
+    remaining = list(processes)
+    while remaining and time.monotonic() < deadline:
+        still = []
+        for process in remaining:
+            with contextlib.suppress(psutil.Error):
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    still.append(process)
+        remaining = still
+        time.sleep(0.02)
+
+
+def remove_segments(names) -> None:
+    for name in names:
+        with contextlib.suppress(OSError):
+            (SHM_DIR / name).unlink()
