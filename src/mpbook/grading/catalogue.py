@@ -30,7 +30,7 @@ class Exercise:
         return f"{self.name}.py"
 
 
-EXERCISES: tuple[Exercise, ...] = (
+_ENTRIES = (
     Exercise(
         "ex01_start_and_join",
         "Start and join",
@@ -72,6 +72,10 @@ EXERCISES: tuple[Exercise, ...] = (
         ),
     ),
 )
+
+
+# Listed in exercise order whatever order the entries above were added in.
+EXERCISES: tuple[Exercise, ...] = tuple(sorted(_ENTRIES, key=lambda exercise: exercise.name))
 
 
 class UnknownExercise(LookupError):
