@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         config.start_method()  # fail early and clearly on a bad MPBOOK_START_METHOD
-        from mpbook.grading import commands, workspace
+        from mpbook.grading import commands, runner, workspace
         from mpbook.grading.catalogue import UnknownExercise
 
         if args.command == "check" and not (args.exercises or args.all):
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                 return commands.verify(runs=args.runs)
             if args.command == "grade":
                 return commands.grade(args.submissions, args.csv, args.json_dir)
-        except (UnknownExercise, workspace.WorkspaceError) as exc:
+        except (UnknownExercise, workspace.WorkspaceError, runner.DeadlineScaleError) as exc:
             print(f"mpbook {args.command}: {exc}", file=sys.stderr)
             return 2
     except config.StartMethodError as exc:

@@ -85,7 +85,11 @@ def check(names: list[str], check_all: bool = False) -> int:
     """Grade the learner's exercise files; exit code 0 only when every test passed."""
     directory, progress = _workspace()
     chosen = list(EXERCISES) if check_all else [find(name) for name in names]
-    _say(f"Python {sys.version.split()[0]}, start method {mpbook.start_method()}, deadlines per test\n")
+    scale = runner.deadline_scale()
+    _say(
+        f"Python {sys.version.split()[0]}, start method {mpbook.start_method()}, "
+        f"deadlines per test{f' x{scale:g}' if scale != 1 else ''}\n"
+    )
     all_passed = True
     for exercise in chosen:
         path = directory / exercise.filename

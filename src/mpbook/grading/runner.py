@@ -33,6 +33,8 @@ import psutil
 from mpbook.grading.checking import DEFAULT_DEADLINE_S, DEFAULT_POINTS
 
 TOKEN_VAR = "MPBOOK_GRADER_TOKEN"
+# Every test's deadline is multiplied by this: 2 on a slow workshop laptop, 0.1 to see a hang reported fast.
+DEADLINE_SCALE_VAR = "MPBOOK_DEADLINE_SCALE"
 TRACKER_GRACE_S = 3  # the resource tracker unlinks leftovers within milliseconds of its last client's exit
 OUTPUT_CAP_BYTES = 8_000  # what a learner can read in a terminal; the head and the tail are kept
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
@@ -125,6 +127,24 @@ def imports_exercise(exercise: str) -> bool:
         ):
             return bool(node.value.value)
     return True
+
+
+class DeadlineScaleError(ValueError):
+    """MPBOOK_DEADLINE_SCALE is not a positive number."""
+
+
+def deadline_scale() -> float:
+    """Return the factor from MPBOOK_DEADLINE_SCALE (default 1); a bad value is a clear error."""
+    raw = os.environ.get(DEADLINE_SCALE_VAR, "").strip()
+    if not raw:
+        return 1.0
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = -1.0
+    if not 0 < scale < 1000:
+        raise DeadlineScaleError(f"{DEADLINE_SCALE_VAR}={raw!r} must be a positive number such as 2 or 0.5")
+    return scale
 
 
 def syntax_problem(path: Path) -> str:
@@ -234,6 +254,8 @@ def run_test(
     """
     if deadline is not None:
         test = CheckTest(test.name, test.doc, test.points, deadline)
+    else:
+        test = CheckTest(test.name, test.doc, test.points, test.deadline * deadline_scale())
     result = TestResult(test.name, test.doc, "error", 0, test.points)
     token = uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="mpbook-check-") as scratch:
