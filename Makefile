@@ -12,12 +12,13 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; root is normal in a container or a CI machine.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help venv lab test test-matrix test-package test-notebooks notebooks lint format clean
+.PHONY: help venv lab test e2e test-matrix test-package test-notebooks notebooks lint format clean
 
 help:
 	@echo "make lab          open the book in JupyterLab (creates .venv on first use)"
 	@echo "make test         run the whole test suite: package tests and every chapter under nbval"
 	@echo "make test-matrix  the whole suite under every start method: spawn, forkserver, fork"
+	@echo "make e2e          every chapter run in a real JupyterLab and browser (needs chromium)"
 	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
 	@echo "make lint         ruff check and format check, notebooks included"
 	@echo "Choose the start method with MPBOOK_START_METHOD=spawn|forkserver|fork (default spawn)."
@@ -46,6 +47,11 @@ test-matrix: $(STAMP)
 		echo "== MPBOOK_START_METHOD=$$method"; \
 		MPBOOK_START_METHOD=$$method $(BIN)/python -m pytest -q -p no:cacheprovider || exit 1; \
 	done
+
+# A real JupyterLab driven by Debian's chromium: `apt-get install chromium` first (.ci/run does).
+e2e: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-e2e.txt
+	MPBOOK_E2E=1 $(BIN)/python -m pytest tests/e2e -v -p no:cacheprovider
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -1,0 +1,168 @@
+"""Every chapter runs in a real JupyterLab in a real browser, as a learner runs it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHAPTERS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+KERNEL_READY_TIMEOUT_MS = 120_000  # a kernel starts in ~2 s; a cold CI machine is slower
+RUN_ALL_TIMEOUT_MS = (
+    600_000  # the slowest chapter takes ~60 s under nbval; 10x for a browser on a busy machine
+)
+HELPER_PROCESSES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+KERNEL_IDLE = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle';
+}"""
+
+ALL_EXECUTED = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const k = w.sessionContext.session.kernel;
+  if (k.status !== 'idle') return false;
+  const cells = w.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type === 'code' && c.sharedModel.getSource().trim() && !c.executionCount) return false;
+  }
+  return true;
+}"""
+
+NONE_EXECUTED = """() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type === 'code' && c.executionCount) return false;
+  }
+  return true;
+}"""
+
+CELLS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const cells = w.content.model.cells;
+  const found = [];
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i);
+    if (c.type !== 'code') continue;
+    const outputs = c.outputs.toJSON();
+    found.push({
+      index: i,
+      count: c.executionCount,
+      tags: c.getMetadata('tags') || [],
+      errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+      text: outputs.map(o => o.text || (o.data && o.data['text/plain']) || '').join(''),
+    });
+  }
+  return {kernel: w.sessionContext.session.kernel.id, cells: found};
+}"""
+
+
+def open_notebook(page, lab, path: str) -> None:
+    """Open a notebook in JupyterLab and wait until its kernel is idle."""
+    base, _root, token = lab
+    # A workspace of its own, reset: JupyterLab would otherwise reopen the previous test's tabs.
+    workspace = f"e2e-{uuid.uuid4().hex[:8]}"
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?reset&token={token}")
+    page.wait_for_function(KERNEL_IDLE, timeout=KERNEL_READY_TIMEOUT_MS)
+
+
+def run_all(page) -> dict:
+    """Run every cell with JupyterLab's own command; return the cells' counts, tags, errors and text."""
+    # The stored chapter has execution counts already: clear them, so a count means "ran now".
+    page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.wait_for_function(NONE_EXECUTED, timeout=KERNEL_READY_TIMEOUT_MS)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_timeout(1000)  # let the first cell get queued before testing for idle
+    page.wait_for_function(ALL_EXECUTED, timeout=RUN_ALL_TIMEOUT_MS, polling=1000)
+    return page.evaluate(CELLS)
+
+
+def kernel_children(kernel_id: str) -> list[psutil.Process]:
+    """Return the live processes the kernel started, multiprocessing's helpers excluded."""
+    for process in psutil.process_iter(["cmdline"]):
+        if any(kernel_id in part for part in process.info["cmdline"] or []):
+            children = []
+            for child in process.children(recursive=True):
+                try:
+                    if child.status() == psutil.STATUS_ZOMBIE:
+                        continue
+                    if not any(h in " ".join(child.cmdline()) for h in HELPER_PROCESSES):
+                        children.append(child)
+                except psutil.Error:
+                    continue
+            return children
+    return []
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_runs_in_the_browser(lab, page, artifacts, chapter):
+    """Run All in JupyterLab executes every cell; only cells tagged raises-exception show an error; nothing keeps running."""
+    open_notebook(page, lab, f"notebooks/{chapter}")
+    result = run_all(page)
+    page.screenshot(path=str(artifacts / f"{Path(chapter).stem}.png"))
+    unexpected = [
+        (cell["index"], cell["errors"])
+        for cell in result["cells"]
+        if cell["errors"] and "raises-exception" not in cell["tags"]
+    ]
+    assert not unexpected, f"{chapter}: cells with an unexpected error: {unexpected}"
+    tagged_without_error = [
+        c["index"] for c in result["cells"] if "raises-exception" in c["tags"] and not c["errors"]
+    ]
+    assert not tagged_without_error, (
+        f"{chapter}: cells tagged raises-exception that did not raise: {tagged_without_error}"
+    )
+    page.wait_for_timeout(2000)  # pools shut down asynchronously after their last result
+    left = kernel_children(result["kernel"])
+    assert not left, f"{chapter}: still running after the chapter: {[p.cmdline() for p in left]}"
+
+
+def test_check_cells_show_their_report(lab, page):
+    """A check("ex01") cell prints the grader's report in the browser, test by test, with a score."""
+    open_notebook(page, lab, "notebooks/01-basics.ipynb")
+    result = run_all(page)
+    reports = [c["text"] for c in result["cells"] if "Start and join" in c["text"]]
+    assert reports, "no check report found in chapter 01"
+    assert re.search(r"score 0/\d+", reports[0]), reports[0][:500]
+    assert "not done yet" in reports[0]
+
+
+def test_a_hanging_exercise_does_not_freeze_the_kernel(lab, page, artifacts):
+    """A deadlocking answer is reported as a timeout by check(), and the kernel answers the next cell."""
+    _base, root, _token = lab
+    exercises = root / "exercises"
+    exercises.mkdir(exist_ok=True)
+    (exercises / "ex01_start_and_join.py").write_text(
+        "import time\n\n\ndef start_and_join(durations):\n    time.sleep(3600)  # a deadlock, as far as anyone can tell\n"
+    )
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell('import mpbook\nmpbook.check("ex01")'),
+        nbformat.v4.new_code_cell("print('the kernel answers:', 1 + 1)"),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "notebooks" / "hang.ipynb")
+    open_notebook(page, lab, "notebooks/hang.ipynb")
+    result = run_all(page)
+    page.screenshot(path=str(artifacts / "hanging-exercise.png"))
+    report, answer = result["cells"][0]["text"], result["cells"][1]["text"]
+    assert "TIMEOUT" in report, report[:800]
+    assert "Usual causes" in report
+    assert "the kernel answers: 2" in answer
+    assert not kernel_children(result["kernel"]), "the hanging exercise left processes behind"
