@@ -132,4 +132,4 @@ def nothing_left_behind():
 
     What a chapter leaves running is checked per test instead (see kernel_children).
     """
-    yield
+    return

@@ -166,3 +166,44 @@ def test_a_hanging_exercise_does_not_freeze_the_kernel(lab, page, artifacts):
     assert "Usual causes" in report
     assert "the kernel answers: 2" in answer
     assert not kernel_children(result["kernel"]), "the hanging exercise left processes behind"
+
+
+def explorer_image(page) -> str:
+    """Return the src of the explorer's timeline image ('' while there is none)."""
+    images = page.locator(".jupyter-widgets img")
+    return images.first.get_attribute("src") if images.count() else ""
+
+
+def test_explorer_widget_renders_and_responds(lab, page, artifacts):
+    """The pool explorer renders in the browser; moving a slider re-runs the pool and redraws the timeline."""
+    _base, root, _token = lab
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "import multiprocessing as mp\nimport mpbook\nfrom mpbook.widgets import explorer\n\n"
+            "mp.set_start_method(mpbook.start_method(), force=True)\n"
+            "explorer(tasks=8, size=2000, chunksize=1, auto_run=True)"
+        ),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "notebooks" / "explorer.ipynb")
+    open_notebook(page, lab, "notebooks/explorer.ipynb")
+    run_all(page)
+    page.wait_for_function(
+        '() => !!document.querySelector(\'.jupyter-widgets img[src^="blob:"], .jupyter-widgets img[src^="data:"]\')',
+        timeout=RUN_ALL_TIMEOUT_MS,
+    )
+    assert page.locator(".jupyter-widgets .widget-slider").count() >= 4, (
+        "the explorer's sliders did not render"
+    )
+    before = explorer_image(page)
+    handle = page.locator(".widget-slider", has_text="chunksize").locator(".noUi-handle").first
+    handle.focus()
+    handle.press("ArrowRight")  # chunksize 1 -> 2; sent on release, like a mouse drag
+    page.wait_for_function(
+        "(before) => { const i = document.querySelector('.jupyter-widgets img'); return i && i.src !== before; }",
+        arg=before,
+        timeout=RUN_ALL_TIMEOUT_MS,
+    )
+    page.screenshot(path=str(artifacts / "explorer-widget.png"))
+    assert explorer_image(page) != before
