@@ -12,12 +12,13 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; root is normal in a container or a CI machine.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help venv lab test e2e test-matrix test-package test-notebooks notebooks lint format clean
+.PHONY: help venv lab test e2e test-matrix test-versions test-package test-notebooks notebooks lint format clean
 
 help:
 	@echo "make lab          open the book in JupyterLab (creates .venv on first use)"
 	@echo "make test         run the whole test suite: package tests and every chapter under nbval"
 	@echo "make test-matrix  the whole suite under every start method: spawn, forkserver, fork"
+	@echo "make test-versions  the whole suite on every Python 3.10-3.14 found on this machine"
 	@echo "make e2e          every chapter run in a real JupyterLab and browser (needs chromium)"
 	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
 	@echo "make lint         ruff check and format check, notebooks included"
@@ -46,6 +47,14 @@ test-matrix: $(STAMP)
 	@for method in $(METHODS); do \
 		echo "== MPBOOK_START_METHOD=$$method"; \
 		MPBOOK_START_METHOD=$$method $(BIN)/python -m pytest -q -p no:cacheprovider || exit 1; \
+	done
+
+# The whole suite on every CPython 3.10-3.14 found here, each in its own .venv-X.Y from requirements.txt.
+test-versions:
+	@for python in $$($(PYTHON) tools/find_pythons.py); do \
+		version=$$($$python -c "import sys; print('%d.%d' % sys.version_info[:2])"); \
+		echo "== Python $$version ($$python)"; \
+		$(MAKE) --no-print-directory test VENV=.venv-$$version PYTHON=$$python || exit 1; \
 	done
 
 # A real JupyterLab driven by Debian's chromium: `apt-get install chromium` first (.ci/run does).
