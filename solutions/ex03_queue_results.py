@@ -1,4 +1,4 @@
-"""Exercise 03 · Results through a Queue (chapter 02-process-queue-pipe, section 2).
+"""Exercise 03 · Results through a Queue (chapter 02-process-queue-pipe, sections 6 and 10).
 
 Square numbers on `workers` processes and return the squares in the order of `numbers`.
 A Process returns nothing, so each worker puts its results on a multiprocessing.Queue:

@@ -22,7 +22,8 @@ HELPER_PROCESSES = ("multiprocessing.resource_tracker", "multiprocessing.forkser
 def shm_segments() -> set[str]:
     """Return the names of the shared-memory segments now in /dev/shm (empty where there is none)."""
     try:
-        return {entry.name for entry in SHM_DIR.iterdir()}
+        # files only: joblib keeps memory-mapping folders here, which are not segments
+        return {entry.name for entry in SHM_DIR.iterdir() if entry.is_file()}
     except OSError:
         return set()
 

@@ -1,0 +1,35 @@
+"""Exercise 06 · A counter that loses nothing (chapter 03-shared-state, sections 2 and 3).
+
+Start `workers` processes that share one counter, an mp.Value, and each add 1 to it
+`increments` times. Return the counter's final value: exactly workers * increments, every
+time, even with four processes hammering the counter at once.
+
+Learning goals: a Value is shared memory handed to a child when it starts; `counter.value += 1`
+is a read and then a write, so concurrent processes lose updates; hold the Value's own lock
+(`get_lock()`) for the whole read-modify-write.
+Out of scope: pools (a Value cannot travel as a pool task's argument) and Managers (ex08).
+Check your work: `mpbook check ex06`, or check("ex06") in a notebook.
+"""
+
+import multiprocessing as mp
+
+JOIN_TIMEOUT_S = 60  # 4 x 100 000 locked increments take about 1 s; 60 s is a very slow, very busy machine
+
+
+def add_increments(counter, increments: int) -> None:
+    """Add 1 to counter.value `increments` times, losing no update when other processes do the same."""
+    for _ in range(increments):
+        # The lock is held for the read AND the write: nobody can update the counter in between.
+        with counter.get_lock():
+            counter.value += 1
+
+
+def count_safely(workers: int, increments: int) -> int:
+    """Return the final value of one shared counter that `workers` processes each incremented `increments` times."""
+    counter = mp.Value("i", 0)  # a C int in shared memory, with a lock; kept in a variable until the end
+    processes = [mp.Process(target=add_increments, args=(counter, increments)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=JOIN_TIMEOUT_S)
+    return counter.value
