@@ -73,6 +73,7 @@ def run_script(
         raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
     child_env = {**os.environ, **(env or {})}
     child_env["PYTHONUNBUFFERED"] = "1"  # keep what the script printed before it was killed
+    child_env["PYTHON_COLORS"] = "0"  # plain tracebacks: 3.13+ may add colour codes a chapter would print
 
     group = (
         {"start_new_session": True}
