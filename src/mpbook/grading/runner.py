@@ -271,7 +271,8 @@ def run_test(
             "import_exercise": imports_exercise(exercise),
         }
         (scratch_dir / "spec.json").write_text(json.dumps(spec))
-        env = {**os.environ, TOKEN_VAR: token, "PYTHONUNBUFFERED": "1"}
+        # PYTHON_COLORS=0: plain tracebacks (3.13+ may colour them), which checks parse and reports quote
+        env = {**os.environ, TOKEN_VAR: token, "PYTHONUNBUFFERED": "1", "PYTHON_COLORS": "0"}
         group = (
             {"start_new_session": True}
             if os.name == "posix"
