@@ -1,0 +1,293 @@
+"""Targets for chapter 06: measuring what a process pool costs, and which settings pay off.
+
+Why a module and not notebook cells: a spawned child imports its target by name (see
+``mpbook.workers``), so every function chapter 06 hands to a `Process` or a pool lives here.
+Each one isolates a single cost, so a measurement of it means one thing:
+
+**Starting a process.** `do_nothing` returns at once: starting and joining a `Process` that
+runs it costs only the start method's own work. `import_modules` adds the imports a heavier
+worker module would make, which a spawned child pays on every start.
+
+**Moving data.** Every argument is pickled by the parent, written to a pipe, read and
+unpickled by the worker; the result travels back the same way:
+
+    parent: pickle(args) --> [ task queue ] --> worker: unpickle, f(args), pickle(result)
+    parent: unpickle(result) <-- [ result queue ] <--'
+
+`payload_length` receives n bytes and sends back one small int, so its round trip measures
+the cost of sending n bytes. For a large NumPy array there are three ways in:
+
+    sum_array(array)              the array is pickled into every task that needs it
+        parent --pickle(half of the array)--> worker: sum
+    load_array / sum_loaded_rows  the array is sent once per worker, to a pool initializer
+        parent --initargs=(array,)--> worker: _ARRAY = array;  parent --(start, stop)--> worker
+    sum_shared_rows(ref, ...)     the array sits in shared memory; only its name travels
+        parent: SharedMemory <- array --(SharedArrayRef, start, stop)--> worker: attach, sum, close
+
+**Threads inside workers.** NumPy's matrix product runs in a BLAS library that starts its own
+threads, one per CPU by default. `multiply_matrices` times products of matrices and reports
+how many OS threads its process then has. `limit_blas_threads` (a pool initializer) and
+`set_blas_thread_variables` (around pool creation, in the parent) set the environment
+variables those libraries read, once, when they are loaded.
+
+**CPUs.** `count_cpus` reports ``os.cpu_count()`` beside the CPUs the process may really use,
+optionally after restricting its own CPU affinity (Linux).
+
+Standard library only at import time: every spawned child imports this module. NumPy and
+psutil are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+import os
+import time
+
+from mpbook.config import usable_cpus
+
+# For annotations only (postponed by the __future__ import): `typing` and `mpbook.sharing`
+# would add milliseconds to every spawned worker's start, which is what this chapter measures.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from mpbook.sharing import SharedArrayRef
+
+__all__ = [
+    "BLAS_THREAD_VARIABLES",
+    "count_cpus",
+    "count_threads",
+    "do_nothing",
+    "import_modules",
+    "limit_blas_threads",
+    "load_array",
+    "multiply_matrices",
+    "payload_length",
+    "set_blas_thread_variables",
+    "sum_array",
+    "sum_loaded_rows",
+    "sum_shared_rows",
+]
+
+# The environment variables that cap the threads of the usual BLAS and OpenMP libraries. Each
+# library reads its variable once, when it is loaded, so setting one afterwards changes nothing.
+BLAS_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",  # OpenMP, and OpenBLAS built with OpenMP
+    "OPENBLAS_NUM_THREADS",  # OpenBLAS (NumPy's wheels on PyPI)
+    "MKL_NUM_THREADS",  # Intel MKL (conda's NumPy)
+    "VECLIB_MAXIMUM_THREADS",  # Apple Accelerate
+    "NUMEXPR_NUM_THREADS",  # numexpr
+)
+
+# This process's copy of the array load_array received (a pool initializer); None until then.
+_ARRAY: Any = None
+
+
+def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
+    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _require_rows(start: object, stop: object, rows: int) -> tuple[int, int]:
+    """Return (start, stop) if they are ints with 0 <= start <= stop <= rows; else raise."""
+    _require_int("start", start, minimum=0)
+    _require_int("stop", stop)
+    if not start <= stop <= rows:
+        raise ValueError(f"need 0 <= start <= stop <= {rows} (the number of rows), got {start}, {stop}")
+    return start, stop
+
+
+def _require_ndarray(name: str, value: object) -> Any:
+    """Return value if it is a NumPy array; else raise TypeError."""
+    import numpy as np
+
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(value).__name__}")
+    return value
+
+
+# --- starting a process ------------------------------------------------------------------
+
+
+def do_nothing() -> None:
+    """Return None at once: a target whose whole cost is starting and stopping its process."""
+    return None
+
+
+def import_modules(*names: str) -> float:
+    """Return the seconds it took to import the named modules here (0 for those already imported).
+
+    A spawned child starts with nothing imported, so it pays for every import its target's
+    module makes; this stands in for a worker module that imports NumPy at the top.
+    """
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"module names must be non-empty strings, got {name!r}")
+    started = time.perf_counter()
+    for name in names:
+        importlib.import_module(name)
+    return time.perf_counter() - started
+
+
+# --- moving data -------------------------------------------------------------------------
+
+
+def payload_length(payload: bytes | bytearray | memoryview) -> int:
+    """Return len(payload) in bytes: a task whose whole cost is receiving its argument."""
+    if not isinstance(payload, (bytes, bytearray, memoryview)):
+        raise TypeError(f"payload must be bytes, bytearray or memoryview, got {type(payload).__name__}")
+    return memoryview(payload).nbytes
+
+
+def sum_array(array: Any) -> float:
+    """Return the sum of a NumPy array that arrived as an argument (pickled, a copy)."""
+    return float(_require_ndarray("array", array).sum())
+
+
+def load_array(array: Any) -> None:
+    """Return nothing; keep array as this process's data set (a pool initializer, once per worker).
+
+    Use as ``Pool(2, initializer=load_array, initargs=(array,))``. Under spawn and forkserver
+    the array is pickled once per worker, when it starts; under fork the worker inherits it.
+    """
+    global _ARRAY
+    _ARRAY = _require_ndarray("array", array)
+
+
+def sum_loaded_rows(start: int, stop: int) -> float:
+    """Return the sum of rows start:stop of the array load_array kept in this process."""
+    if _ARRAY is None:
+        raise RuntimeError(
+            f"process {os.getpid()} has no data set: run load_array(array) first, "
+            "e.g. Pool(initializer=load_array, initargs=(array,))"
+        )
+    _require_rows(start, stop, len(_ARRAY))
+    return float(_ARRAY[start:stop].sum())
+
+
+def sum_shared_rows(ref: SharedArrayRef, start: int, stop: int) -> float:
+    """Return the sum of rows start:stop of the array in shared memory that ref names (no copy).
+
+    Attaches to the block, sums through a NumPy view of it, and closes this process's mapping;
+    it never unlinks the block (its creator does, once).
+    """
+    from multiprocessing import shared_memory
+
+    import numpy as np
+
+    if not isinstance(ref, tuple) or len(ref) != 3:
+        raise TypeError(f"ref must be a SharedArrayRef(name, shape, dtype), got {ref!r}")
+    name, shape, dtype = ref
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"the block's name must be a non-empty str, got {name!r}")
+    if not isinstance(shape, tuple) or not shape:
+        raise TypeError(f"shape must be a non-empty tuple of ints, got {shape!r}")
+    _require_rows(start, stop, shape[0])
+    block = shared_memory.SharedMemory(name=name)
+    try:
+        array = np.frombuffer(block.buf, dtype=dtype, count=math.prod(shape)).reshape(shape)
+        total = float(array[start:stop].sum())
+        del array  # close() refuses while a view still holds the buffer
+    finally:
+        block.close()
+    return total
+
+
+# --- threads inside workers --------------------------------------------------------------
+
+
+def count_threads() -> int | None:
+    """Return how many OS threads this process has (Python's and native ones), or None if unknown."""
+    try:
+        import psutil
+    except ImportError:  # psutil is in requirements.txt; without it, Linux still answers
+        try:
+            return len(os.listdir("/proc/self/task"))
+        except OSError:
+            return None
+    return psutil.Process().num_threads()
+
+
+def multiply_matrices(size: int, repeats: int) -> tuple[float, int | None]:
+    """Return (seconds, threads): the time for `repeats` products of two size x size matrices here,
+    and how many OS threads this process has afterwards (the BLAS library's included).
+    """
+    _require_int("size", size, minimum=1)
+    _require_int("repeats", repeats, minimum=0)
+    import numpy as np
+
+    rng = np.random.default_rng(size)
+    a = rng.random((size, size))
+    b = rng.random((size, size))
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return time.perf_counter() - started, count_threads()
+
+
+def limit_blas_threads(threads: int) -> None:
+    """Return nothing; set the BLAS thread variables to `threads` in this process (a pool initializer).
+
+    Effective only if no BLAS library is loaded here yet, i.e. before this process imports
+    NumPy: true in a spawn or forkserver worker, false in a fork worker whose parent had already
+    imported NumPy. There, only a call into the loaded library helps (threadpoolctl does that).
+    """
+    _require_int("threads", threads, minimum=1)
+    for variable in BLAS_THREAD_VARIABLES:
+        os.environ[variable] = str(threads)
+
+
+@contextlib.contextmanager
+def set_blas_thread_variables(threads: int) -> Iterator[None]:
+    """Set the BLAS thread variables to `threads` in os.environ for the block, then restore them.
+
+    For the parent, around starting a pool: a spawned child copies the parent's environment
+    when it starts. A forkserver child copies the fork server's, fixed when that server started,
+    and a forked child inherits NumPy already loaded if the parent had imported it.
+    """
+    _require_int("threads", threads, minimum=1)
+    saved = {variable: os.environ.get(variable) for variable in BLAS_THREAD_VARIABLES}
+    try:
+        for variable in BLAS_THREAD_VARIABLES:
+            os.environ[variable] = str(threads)
+        yield
+    finally:
+        for variable, value in saved.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value
+
+
+# --- CPUs --------------------------------------------------------------------------------
+
+
+def count_cpus(restrict_to: int | None = None) -> dict[str, int | bool | None]:
+    """Return {"cpu_count", "usable", "restricted"}: os.cpu_count() beside the CPUs this process may use.
+
+    With restrict_to=k, first limits this process to k of the CPUs it may use (Linux's
+    sched_setaffinity, as ``taskset`` does); "restricted" says whether that was possible here.
+    It changes the process it runs in, so it refuses to run in the main process.
+    """
+    import multiprocessing
+
+    restricted = False
+    if restrict_to is not None:
+        _require_int("restrict_to", restrict_to, minimum=1)
+        if multiprocessing.parent_process() is None:
+            raise RuntimeError(
+                "count_cpus(restrict_to=...) changes the CPU affinity of the process it runs in: "
+                "run it in a child process (a Process or a pool), not in your main process"
+            )
+        if hasattr(os, "sched_setaffinity"):
+            allowed = sorted(os.sched_getaffinity(0))
+            os.sched_setaffinity(0, allowed[:restrict_to])
+            restricted = True
+    return {"cpu_count": os.cpu_count(), "usable": usable_cpus(), "restricted": restricted}
