@@ -159,6 +159,159 @@ _ENTRIES += (
 )
 
 
+_ENTRIES += (
+    Exercise(
+        "ex13_run_with_timeout",
+        "Run with a timeout",
+        "05-errors-and-debugging §6",
+        "a deadline you enforce: wait for a message or the child's end, terminate() then kill(), join() reaps",
+        (
+            "The child sends its outcome on a one-way Pipe: ('ok', result) or ('error', 'Name: message'). The parent "
+            "closes its own send_end after start(), so that recv() raises EOFError once the child is gone.",
+            "Wait for whichever comes first with multiprocessing.connection.wait([receive_end, child.sentinel], "
+            "timeout=timeout): a message, the child's end, or [] when the time is up. Never join() before recv(): a "
+            "child sending a large result cannot exit until it has been read.",
+            "Time up: child.terminate(); child.join(timeout=TERMINATE_GRACE_S); if child.is_alive(): child.kill(). "
+            "In every case: child.join(timeout=REAP_TIMEOUT_S) (no zombie), child.close(), receive_end.close(). "
+            "EOFError from recv(): join, then return ('error', f'... exit code {child.exitcode} ...').",
+        ),
+    ),
+    Exercise(
+        "ex14_worker_logging",
+        "Logs from workers",
+        "05-errors-and-debugging §9",
+        "QueueHandler in each worker (an initializer), QueueListener in the parent",
+        (
+            "A spawned worker starts with no logging set up, and its handlers could not reach yours anyway. Its "
+            "records must travel through a multiprocessing Queue, made in the parent and given to the pool in "
+            "initargs=(log_queue,).",
+            "send_logs_to: root = logging.getLogger(); remove its handlers; root.addHandler("
+            "logging.handlers.QueueHandler(log_queue)); root.setLevel(logging.INFO): the root logger's default, "
+            "WARNING, drops every INFO record.",
+            "run_with_logging: listener = logging.handlers.QueueListener(log_queue, keeper); listener.start(); "
+            "try: `with ProcessPoolExecutor(workers, initializer=send_logs_to, initargs=(log_queue,)) as executor:` "
+            "list(executor.map(log_item, items, timeout=RESULT_TIMEOUT_S)); finally: listener.stop(). "
+            "Return keeper.records.",
+        ),
+    ),
+    Exercise(
+        "ex15_chunksize",
+        "Chunks for tiny tasks",
+        "04-pool §4",
+        "chunksize for many tiny tasks: few messages, yet a chunk for every worker",
+        (
+            "Each message costs a round trip of about a tenth of a millisecond, a thousand times more than squaring "
+            "a number. executor.map(func, items, chunksize=k) puts k items in each message.",
+            "Pool.map's rule gives about four chunks per worker: math.ceil(n_items / (4 * workers)). For no items "
+            "the rule gives 0, and executor.map refuses chunksize=0: return at least 1.",
+            "pick_chunksize: return max(1, math.ceil(n_items / (4 * workers))). fast_map: return "
+            "list(executor.map(func, items, chunksize=pick_chunksize(len(items), workers), timeout=MAP_TIMEOUT_S)), "
+            "on the executor you are given: starting a pool of your own costs more than the whole map.",
+        ),
+    ),
+    Exercise(
+        "ex16_initializer",
+        "Set up once per worker",
+        "04-pool §6",
+        "initializer and initargs: expensive setup once per worker, kept in a module global",
+        (
+            "The pool calls initializer(*initargs) once in each worker as it starts, before its first task. Build "
+            "the table there, with the build_table you were given, and keep it in the module global _TABLE.",
+            "load_table needs `global _TABLE` before `_TABLE = build_table(limit)`: without it the table goes into "
+            "a local variable and is gone when load_table returns. count_in_table only reads: "
+            "sum(_TABLE[start:stop]).",
+            "count_with_table: `with ProcessPoolExecutor(workers, initializer=load_table, initargs=(build_table, "
+            "LIMIT)) as executor:` return list(executor.map(count_in_table, starts, stops, "
+            "timeout=RESULT_TIMEOUT_S)), with starts and stops taken from ranges.",
+        ),
+    ),
+    Exercise(
+        "ex17_any_executor",
+        "One map for any executor",
+        "08-beyond-one-machine §5",
+        "code written against concurrent.futures.Executor runs on processes, threads or a Dask cluster",
+        (
+            "Use only what every Executor has: executor.submit(func, item) returns a Future, future.result(timeout) "
+            "waits for it, future.cancel() drops it if it has not started. executor.map(func, items, timeout=...) "
+            "is built from those.",
+            "Wait for the futures in the order you submitted them, not with as_completed(). The timeout is for the "
+            "whole map: deadline = time.monotonic() + timeout, and each result() gets max(0, deadline - "
+            "time.monotonic()).",
+            "futures = [executor.submit(func, item) for item in items]; try: return [f.result(timeout=max(0, "
+            "deadline - time.monotonic())) for f in futures]; except BaseException: cancel() every future, then "
+            "raise. (return list(executor.map(func, items, timeout=timeout)) does all of this too.)",
+        ),
+    ),
+)
+
+
+_ENTRIES += (
+    Exercise(
+        "ex09_pool_primes",
+        "Counting primes on a Pool",
+        "04-pool §1",
+        "cut the work into ranges, no gap and no overlap; starmap_async on a Pool; faster than serial",
+        (
+            "Each range (start, end) goes to a worker as one task: count_primes(start, end). The ranges must cover "
+            "range(stop) exactly: each starts where the last ended, and the last one ends at stop.",
+            "bounds = [stop * k // chunks for k in range(chunks + 1)] gives chunks + 1 integer bounds from 0 to stop; "
+            "the ranges are (bounds[k], bounds[k + 1]). Ranges of stop // chunks numbers each leave the last few out.",
+            "`with mp.Pool(processes=workers) as pool:` counts = pool.starmap_async(count_primes, ranges, "
+            "chunksize=1).get(timeout=RESULT_TIMEOUT_S); return sum(counts). One starmap_async hands every range to "
+            "the pool at once; an apply_async(...).get() per range runs them one after another.",
+        ),
+    ),
+    Exercise(
+        "ex10_fix_pickling",
+        "Fix the pickling",
+        "04-pool §1",
+        "a pool pickles each task's function by name: no lambdas, no closures; functools.partial for extra arguments",
+        (
+            "Run the file's functions yourself and read the error: 'Can't pickle local object'. A worker receives a "
+            "function as a module and a name, and imports it; a lambda or a function defined inside another "
+            "function has no such address.",
+            "Write `def scale(x, factor): return x * factor` at the top of the module, then map "
+            "partial(scale, factor=factor). A partial of a module-level function pickles: the function by name, "
+            "the fixed arguments by value.",
+            "The same for clip: `def clip(x, low, high): return min(max(x, low), high)` at the top level, then "
+            "pool.map_async(partial(clip, low=low, high=high), numbers).get(timeout=RESULT_TIMEOUT_S). Do not pass "
+            "the values through module globals: a spawned worker imports the module afresh and never sees them.",
+        ),
+    ),
+    Exercise(
+        "ex11_first_results",
+        "The first k results",
+        "04-pool §10",
+        "submit and as_completed; cancel what has not started: shutdown(wait=True, cancel_futures=True)",
+        (
+            "as_completed(futures, timeout=...) yields each future as it finishes, whatever the order you submitted "
+            "them in. Take future.result() from each, and stop (break) once you have k.",
+            "Leaving a `with ProcessPoolExecutor()` block calls shutdown(wait=True), which runs every task still "
+            "queued before it returns. Make the executor without `with`, and end it in a `finally:`.",
+            "finally: executor.shutdown(wait=True, cancel_futures=True): the tasks not yet started are cancelled, the "
+            "few already running are waited for (a running task cannot be stopped), and no worker is left behind. "
+            "wait=False would return while workers still run.",
+        ),
+    ),
+    Exercise(
+        "ex12_collect_errors",
+        "Every success, every failure",
+        "04-pool §3",
+        "one future per task, so one failure cannot hide the others; Pool.map raises the first error only",
+        (
+            "Pool.map returns a list or raises one exception: the first failure hides every other result. Give each "
+            "item its own task instead: executor.submit(func, item), one future per item.",
+            "Submit every task before asking for any result, so that they all run while you wait. Then, for each "
+            "future in order: try: successes[index] = future.result(timeout=RESULT_TIMEOUT_S) except Exception as "
+            "exc: failures[index] = describe(exc).",
+            "`with ProcessPoolExecutor(max_workers=workers) as executor:` futures = [executor.submit(func, item) for "
+            "item in items]; then the loop above over enumerate(futures); return successes, failures. "
+            "(pool.apply_async(func, (item,)) and result.get(timeout=...) work the same way.)",
+        ),
+    ),
+)
+
+
 # Listed in exercise order whatever order the entries above were added in.
 EXERCISES: tuple[Exercise, ...] = tuple(sorted(_ENTRIES, key=lambda exercise: exercise.name))
 

@@ -1,0 +1,34 @@
+"""Exercise 09 · Counting primes on a Pool (chapter 04-pool, sections 1 and 4).
+
+Count the primes below `stop` on a pool of `workers` processes: cut range(stop) into `chunks`
+consecutive ranges, count each range with mpbook.workers.count_primes(start, stop) in a worker,
+and add up the counts. The answer must equal the serial count_primes(0, stop), and on two CPUs
+it must come clearly faster than the serial count.
+
+    parent --(0, a) (a, b) ... (y, stop)--> pool workers: count_primes(start, stop)
+    parent <--one count per range-- pool workers;  parent: sum(counts)
+
+Learning goals: cutting work into tasks without gaps or overlaps; starmap_async with a timeout;
+why higher ranges cost more, and how several chunks per worker even out the load.
+Out of scope: writing the prime test yourself (count_primes does it); threads (the GIL serialises them).
+Check your work: `mpbook check ex09`, or check("ex09") in a notebook.
+"""
+
+import multiprocessing as mp  # noqa: F401 -- count_primes_parallel() needs it once you write it
+
+from mpbook.workers import count_primes  # noqa: F401 -- the task each worker runs
+
+RESULT_TIMEOUT_S = 120  # the checks' biggest count is about 1 s of work; 120 s is a very busy machine
+
+
+def count_primes_parallel(stop: int, workers: int = 2, chunks: int = 8) -> int:
+    """Return how many primes lie in range(stop), counted by a pool of `workers` processes over `chunks` ranges."""
+    if workers < 1 or chunks < 1:
+        raise ValueError(f"workers and chunks must be at least 1, got workers={workers}, chunks={chunks}")
+    # TODO: cut range(stop) into `chunks` consecutive (start, end) pairs with no gap and no overlap,
+    #       for example with bounds = [stop * k // chunks for k in range(chunks + 1)]
+    # TODO: run count_primes on each pair on mp.Pool(workers): starmap_async(...).get(timeout=RESULT_TIMEOUT_S)
+    # TODO: return the sum of the counts
+    raise NotImplementedError(
+        "count_primes_parallel: cut range(stop) into ranges, count them on a pool, add up"
+    )
