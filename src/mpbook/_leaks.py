@@ -37,18 +37,19 @@ def orphaned(names: set[str]) -> set[str]:
     """
     if not names:
         return set()
-    mapped_inodes = set()
+    mapped = set()  # (major, minor, inode): inode numbers alone repeat across file systems
     for maps in Path("/proc").glob("[0-9]*/maps"):
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):
             for line in maps.read_text().splitlines():
                 if "/dev/shm/" in line:
                     fields = line.split()
-                    if len(fields) >= 5 and fields[4].isdigit():
-                        mapped_inodes.add(int(fields[4]))
+                    major, minor = (int(part, 16) for part in fields[3].split(":"))
+                    mapped.add((major, minor, int(fields[4])))
     found = set()
     for name in names:
         with contextlib.suppress(OSError):
-            if (SHM_DIR / name).stat().st_ino not in mapped_inodes:
+            stat = (SHM_DIR / name).stat()
+            if (os.major(stat.st_dev), os.minor(stat.st_dev), stat.st_ino) not in mapped:
                 found.add(name)
     return found
 

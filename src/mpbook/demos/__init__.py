@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCRIPTS_DIR = Path(__file__).resolve().parent
+TRACKER_GRACE_S = 3  # the resource tracker unlinks leftovers within milliseconds of its clients' exit
 DEFAULT_TIMEOUT_S = 60  # a demo script starts 1-2 spawn children (~0.3 s each); 60 s is a slow laptop
 
 
@@ -110,9 +111,26 @@ def run_script(
 
 
 def _kill_group(process: subprocess.Popen) -> None:
-    """Kill the script and everything it started."""
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-    else:  # Windows: taskkill walks the tree
+    """Kill the script and everything it started.
+
+    multiprocessing's resource tracker is spared until the others are gone: it then unlinks the
+    semaphores and shared memory they left, which a SIGKILL to the whole group would leak.
+    """
+    if os.name != "posix":  # Windows: taskkill walks the tree
         subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False)
+        return
+    import psutil  # here: only a timed-out demo needs it
+
+    members, trackers = [], []
+    for candidate in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(candidate.pid) == process.pid:
+                tracker = "multiprocessing.resource_tracker" in " ".join(candidate.info["cmdline"] or [])
+                (trackers if tracker else members).append(candidate)
+    for member in members:
+        with contextlib.suppress(psutil.Error):
+            member.kill()
+    psutil.wait_procs(members, timeout=5)
+    psutil.wait_procs(trackers, timeout=TRACKER_GRACE_S)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
