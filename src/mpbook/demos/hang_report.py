@@ -1,0 +1,40 @@
+"""Find out where a hung pool is stuck, with faulthandler.
+
+The pool's only task, `wait_on_held_lock`, waits for a lock nobody will release (for a few
+seconds, so this script ends). Nothing is printed, nothing fails: it just hangs. faulthandler
+writes every thread's stack to stderr after a delay, from a watchdog thread that runs even
+while Python code is stuck:
+
+  parent  faulthandler.dump_traceback_later() in the parent: where the parent waits
+  worker  the pool's initializer `dump_stacks_after` arms it in the worker: where the task waits
+
+Usage: python hang_report.py [spawn|forkserver|fork] parent|worker
+"""
+
+import faulthandler
+import multiprocessing
+import sys
+
+from mpbook.failures import dump_stacks_after, wait_on_held_lock
+
+MODES = ("parent", "worker")
+
+
+def main(method: str, mode: str) -> None:
+    """Run a task that hangs for a while, with a stack dump armed in the parent or the worker."""
+    ctx = multiprocessing.get_context(method)
+    if mode == "parent":
+        faulthandler.dump_traceback_later(1.0)  # all threads of this process, to stderr, in 1 s
+        pool = ctx.Pool(1)
+    else:
+        pool = ctx.Pool(1, initializer=dump_stacks_after, initargs=(0.5,))
+    with pool:
+        stuck = pool.apply_async(wait_on_held_lock, (2.0,))
+        print("task result:", stuck.get(timeout=60))  # a real hang has no timeout: it never returns
+    faulthandler.cancel_dump_traceback_later()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[2] not in MODES:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])

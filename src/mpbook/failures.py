@@ -1,0 +1,260 @@
+"""Targets for chapter 05: tasks that fail on purpose, and the worker set-up that helps debug them.
+
+Why a module and not notebook cells: a spawned worker finds its task, and its initializer,
+by importing them (see ``mpbook.workers``). A chapter about failures needs the failures to
+come from real workers, reported the way your own code's would be.
+
+**Tasks that fail.** `take_reciprocal(0)` raises ``ZeroDivisionError`` inside a worker, and
+the pool re-raises it in the parent with the worker's traceback attached. `kill_own_worker`
+ends its process with SIGKILL, as the out-of-memory killer or a crash in a C extension would:
+no exception and no reply. `wait_on_held_lock` blocks the way a deadlock does, long enough
+for ``faulthandler`` to show where.
+
+**Ctrl-C.** Pressing Ctrl-C in a terminal, or interrupting a Jupyter kernel, sends SIGINT to
+the whole process group, so every pool worker gets a ``KeyboardInterrupt`` too. The
+`ignore_sigint` initializer makes workers ignore it, and leaves the parent to stop them.
+
+**Clean-up after a kill.** A program killed with SIGKILL together with its resource tracker
+(as a deadline kills a whole process group) cannot unlink the named semaphores its pools
+created; on Linux they stay as files in /dev/shm. `removing_leaked_semaphores` removes the
+ones that appeared while it was active and that no live process still uses.
+
+**Logging from workers.** A worker's log records cannot reach the parent's handlers directly
+(the parent's handlers live in the parent), so `log_to_queue` sends them through a queue:
+
+    worker 1: logger.info(...) --QueueHandler--+
+                                               +--> [ multiprocessing.Queue ] --> QueueListener
+    worker 2: logger.info(...) --QueueHandler--+        (parent thread) --> the parent's handlers
+
+Standard library only, as every spawned child imports this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import logging
+import logging.handlers
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = [
+    "WORKER_LOGGER",
+    "describe_argument",
+    "dump_stacks_after",
+    "ignore_sigint",
+    "kill_own_worker",
+    "log_to_queue",
+    "raise_to_power",
+    "removing_leaked_semaphores",
+    "report_ready",
+    "square_and_log",
+    "take_reciprocal",
+    "wait_on_held_lock",
+]
+
+WORKER_LOGGER = "mpbook.worker"  # the logger square_and_log writes to
+
+
+def _require_number(name: str, value: object) -> int | float:
+    """Return value if it is a real number (not a bool, not NaN); else raise a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if isinstance(value, float) and math.isnan(value):
+        raise ValueError(f"{name} must be a number, got NaN")
+    return value
+
+
+def _require_seconds(name: str, value: object) -> float:
+    """Return value if it is a number of seconds > 0; else raise a clear error."""
+    _require_number(name, value)
+    if value <= 0 or math.isinf(value):
+        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value}")
+    return value
+
+
+def _require_queue(name: str, value: object) -> object:
+    """Return value if it has put() like a multiprocessing queue; else raise TypeError."""
+    if not callable(getattr(value, "put", None)):
+        raise TypeError(f"{name} must be a queue (with put), got {type(value).__name__}")
+    return value
+
+
+# --- tasks that fail --------------------------------------------------------------------------
+
+
+def take_reciprocal(x: int | float) -> float:
+    """Return 1 / x: a task that raises ZeroDivisionError for 0, as real code does."""
+    _require_number("x", x)
+    return 1 / x
+
+
+def raise_to_power(x: int | float, exponent: int | float) -> int | float:
+    """Return x ** exponent; functools.partial(raise_to_power, exponent=3) is a picklable cube."""
+    _require_number("x", x)
+    _require_number("exponent", exponent)
+    return x**exponent
+
+
+def describe_argument(value: object) -> str:
+    """Return the type name of value: a task whose only job is to receive its argument."""
+    return type(value).__name__
+
+
+def kill_own_worker(x: object, doomed: object) -> object:
+    """Return x, except when x == doomed: then kill this process with SIGKILL, leaving no reply.
+
+    That is how a worker ends when the out-of-memory killer picks it. On Windows, where there is
+    no SIGKILL, os.kill terminates the process just as abruptly. Call it in a pool worker,
+    never in your own process: it would end the notebook's kernel.
+    """
+    if x == doomed:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+    return x
+
+
+def wait_on_held_lock(seconds: float) -> bool:
+    """Take a lock, then wait up to `seconds` to take it again; return False (it never comes).
+
+    A deadlock in miniature, with a time limit: a worker running it looks hung for `seconds`,
+    which is long enough for faulthandler to show where it waits.
+    """
+    _require_seconds("seconds", seconds)
+    lock = threading.Lock()
+    lock.acquire()
+    return lock.acquire(timeout=seconds)  # <- a hung worker waits here
+
+
+# --- worker set-up (pool initializers) ----------------------------------------------------------
+
+
+def ignore_sigint() -> None:
+    """Make this process ignore SIGINT (Ctrl-C): use as a pool initializer; the parent decides when to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def report_ready(ready: object, ignore_interrupts: bool = False) -> None:
+    """Optionally ignore SIGINT, then put this process's pid on the `ready` queue (a pool initializer)."""
+    _require_queue("ready", ready)
+    if not isinstance(ignore_interrupts, bool):
+        raise TypeError(f"ignore_interrupts must be a bool, got {type(ignore_interrupts).__name__}")
+    if ignore_interrupts:
+        ignore_sigint()
+    ready.put(os.getpid())
+
+
+def log_to_queue(log_queue: object, level: int = logging.INFO) -> None:
+    """Send every log record of this process to `log_queue` (a pool initializer); drop other handlers.
+
+    Under fork a worker inherits its parent's handlers; they are removed, so each record
+    travels once, through the queue, to the parent's QueueListener.
+    """
+    _require_queue("log_queue", log_queue)
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise TypeError(f"level must be a logging level such as logging.INFO, got {level!r}")
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.handlers.QueueHandler(log_queue))
+    root.setLevel(level)
+
+
+def square_and_log(x: int | float) -> int | float:
+    """Return x * x, logging the task at INFO (and a WARNING for a negative x) on the mpbook.worker logger."""
+    _require_number("x", x)
+    logger = logging.getLogger(WORKER_LOGGER)
+    logger.info("squaring %s", x)
+    if x < 0:
+        logger.warning("negative input %s: the square hides the sign", x)
+    return x * x
+
+
+def dump_stacks_after(seconds: float) -> None:
+    """Arrange for every thread's stack to be written to stderr after `seconds` (a pool initializer).
+
+    faulthandler writes from a C-level watchdog thread, so the dump appears even while the
+    worker's Python code is stuck; it is a one-off (cancel with faulthandler.cancel_dump_traceback_later).
+    """
+    _require_seconds("seconds", seconds)
+    stream = sys.stderr
+    try:
+        stream.fileno()  # faulthandler needs a real file descriptor
+    except (AttributeError, OSError, ValueError):
+        stream = sys.__stderr__
+    faulthandler.dump_traceback_later(seconds, repeat=False, file=stream)
+
+
+# --- clean-up ------------------------------------------------------------------------------------
+
+
+SHM_DIR = Path("/dev/shm")  # where Linux keeps named semaphores and shared memory, as files
+
+
+def _semaphore_files() -> set[str]:
+    """Return the names of the multiprocessing semaphores now in /dev/shm (none where there is no /dev/shm)."""
+    try:
+        return {entry.name for entry in SHM_DIR.iterdir() if entry.name.startswith("sem.mp-")}
+    except OSError:
+        return set()
+
+
+def _unused(names: set[str]) -> set[str]:
+    """Return those of the /dev/shm names that no live process has mapped, matched by (device, inode).
+
+    glibc maps a new semaphore under a temporary name before linking it to its final one, so
+    the name in /proc/PID/maps can differ; the file's identity cannot. The device matters too:
+    another /dev/shm (a container, a private mount) numbers its files from 1 as well.
+    """
+    wanted = {}
+    for name in names:
+        with contextlib.suppress(OSError):
+            info = (SHM_DIR / name).stat()
+            wanted[(info.st_dev, info.st_ino)] = name
+    in_use = set()
+    for maps in Path("/proc").glob("[0-9]*/maps"):
+        with contextlib.suppress(OSError, ValueError):
+            for line in maps.read_text().splitlines():
+                fields = line.split()
+                if len(fields) >= 6 and "/dev/shm/" in line:
+                    major, minor = (int(part, 16) for part in fields[3].split(":"))
+                    name = wanted.get((os.makedev(major, minor), int(fields[4])))
+                    if name is not None:
+                        in_use.add(name)
+    return set(wanted.values()) - in_use
+
+
+@contextlib.contextmanager
+def removing_leaked_semaphores(settle_s: float = 2.0) -> Iterator[list[str]]:
+    """Yield a list; on exit, unlink the multiprocessing semaphores left in /dev/shm meanwhile, and list their names.
+
+    Only semaphores (``sem.mp-*``) that appeared inside the block and that no live process
+    has mapped are removed: those nobody can use any more. Processes killed just before the
+    block ends may take a moment to let go, so it looks again for up to `settle_s` seconds
+    while some are still in use. Linux only: elsewhere named semaphores cannot be listed, and
+    the list stays empty.
+    """
+    if isinstance(settle_s, bool) or not isinstance(settle_s, (int, float)) or not 0 <= settle_s < math.inf:
+        raise ValueError(f"settle_s must be a number of seconds >= 0, got {settle_s!r}")
+    before = _semaphore_files()
+    removed: list[str] = []
+    try:
+        yield removed
+    finally:
+        deadline = time.monotonic() + settle_s
+        while True:
+            new = _semaphore_files() - before
+            unused = _unused(new)
+            for name in sorted(unused):
+                with contextlib.suppress(FileNotFoundError):
+                    (SHM_DIR / name).unlink()
+                    removed.append(name)
+            before |= unused
+            if unused == new or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
