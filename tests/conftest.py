@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 
 import pytest
@@ -34,3 +35,17 @@ def nothing_left_behind():
             f"left behind: {len(children)} process(es) [{description}], shared-memory segments {sorted(segments)} "
             "(now cleaned up)"
         )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def environment_restored():
+    """Restore os.environ after each test module: chapters run later inherit it.
+
+    Dask's nanny writes OMP_NUM_THREADS=1 (and friends) into the environment of the process that
+    starts a local cluster; without this, chapter 06 would measure one BLAS thread where a
+    learner's kernel has several.
+    """
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
