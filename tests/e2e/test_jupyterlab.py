@@ -16,7 +16,8 @@ KERNEL_READY_TIMEOUT_MS = 120_000  # a kernel starts in ~2 s; a cold CI machine 
 RUN_ALL_TIMEOUT_MS = (
     600_000  # the slowest chapter takes ~60 s under nbval; 10x for a browser on a busy machine
 )
-HELPER_PROCESSES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+# the resource trackers of multiprocessing and of loky (joblib), and the forkserver: helpers by design
+HELPER_PROCESSES = ("resource_tracker", "multiprocessing.forkserver")
 
 KERNEL_IDLE = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
