@@ -77,7 +77,9 @@ def pytest_runtest_teardown(item, nextitem):
         semaphores = {name for name in segments if name.startswith("sem.")}
         if semaphores:
             _leaks.remove_segments(semaphores)
-            warnings.warn(f"{item.parent.name} left named semaphores {sorted(semaphores)} (removed)", stacklevel=1)
+            warnings.warn(
+                f"{item.parent.name} left named semaphores {sorted(semaphores)} (removed)", stacklevel=1
+            )
         segments -= semaphores
         if processes or segments:
             description = _leaks.describe(processes)
