@@ -33,6 +33,8 @@ import signal
 import sys
 import time
 
+from mpbook.workers import _require_int  # one argument check for every worker module
+
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "count_until_eof",
@@ -51,15 +53,6 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_S = 30.0  # how long a child waits for its next message before giving up
-
-
-def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _require_seconds(name: str, value: object) -> float:

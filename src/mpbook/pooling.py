@@ -39,6 +39,8 @@ import math
 import os
 import time
 
+from mpbook.workers import _require_int  # one argument check for every worker module
+
 __all__ = [
     "EXIT_CODE",
     "build_prime_table",
@@ -57,15 +59,6 @@ EXIT_CODE = 70
 # This process's prime table, set by load_prime_table (the pool initializer). Each worker
 # process has its own copy of this module, so each worker has its own table; None until loaded.
 _TABLE: bytes | None = None
-
-
-def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _require_range(start: object, stop: object) -> tuple[int, int]:

@@ -32,6 +32,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from mpbook.workers import _require_int  # one argument check for every worker module
+
 __all__ = [
     "SharedArrayRef",
     "acquired",
@@ -65,15 +67,6 @@ class SharedArrayRef(NamedTuple):
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _require_seconds(name: str, value: object) -> float:

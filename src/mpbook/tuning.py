@@ -46,6 +46,7 @@ import os
 import time
 
 from mpbook.config import usable_cpus
+from mpbook.workers import _require_int  # one argument check for every worker module
 
 # For annotations only (postponed by the __future__ import): `typing` and `mpbook.sharing`
 # would add milliseconds to every spawned worker's start, which is what this chapter measures.
@@ -84,15 +85,6 @@ BLAS_THREAD_VARIABLES = (
 
 # This process's copy of the array load_array received (a pool initializer); None until then.
 _ARRAY: Any = None
-
-
-def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _require_rows(start: object, stop: object, rows: int) -> tuple[int, int]:
