@@ -130,25 +130,25 @@ def test_transform_passes_the_sentinel_on():
 @points(2)
 @deadline(15)
 def test_transformers_work_at_the_same_time():
-    """Twelve items taking 0.2 s each finish much sooner on four transformers than on one."""
-    items = list(range(12))
+    """Eight items taking 0.15 s each finish much sooner on four transformers than on one."""
+    items = list(range(8))
     expected = [x * x for x in items]
     timings = {}
     for transformers in (1, 4):
         started = time.perf_counter()
-        got = ex.run_pipeline(items, transformers=transformers, delay=0.2)
+        got = ex.run_pipeline(items, transformers=transformers, delay=0.15)
         timings[transformers] = time.perf_counter() - started
         assert got == expected, (
-            f"Called run_pipeline(list(range(12)), transformers={transformers}, delay=0.2); "
+            f"Called run_pipeline(list(range(8)), transformers={transformers}, delay=0.15); "
             f"got {got!r}, expected {expected!r}. " + nudge(got, expected)
         )
     one, four = timings[1], timings[4]
-    assert one >= 12 * 0.2 * 0.9, (
-        f"Called run_pipeline(list(range(12)), transformers=1, delay=0.2); it took {one:.1f} s, "
-        "but one transformer sleeping 0.2 s per item needs at least 2.4 s. Does transform() sleep `delay` per item?"
+    assert one >= 8 * 0.15 * 0.9, (
+        f"Called run_pipeline(list(range(8)), transformers=1, delay=0.15); it took {one:.1f} s, "
+        "but one transformer sleeping 0.15 s per item needs at least 1.2 s. Does transform() sleep `delay` per item?"
     )
     assert four < 0.7 * one, (
-        f"run_pipeline(list(range(12)), delay=0.2) took {one:.1f} s with one transformer and {four:.1f} s "
-        "with four; four transformers sharing the tasks should need well under 70% of that (about 0.6 s of work). "
+        f"run_pipeline(list(range(8)), delay=0.15) took {one:.1f} s with one transformer and {four:.1f} s "
+        "with four; four transformers sharing the tasks should need well under 70% of that (about 0.3 s of work). "
         "Did you start `transformers` processes, all reading the same tasks queue, before collecting results?"
     )

@@ -166,10 +166,10 @@ def test_slow_function_is_stopped_at_the_deadline():
 def test_child_that_ignores_sigterm_is_killed():
     """A child that ignores SIGTERM is still stopped: kill() after terminate() did not end it."""
     ready = mp.Event()  # set by the child once it ignores SIGTERM
-    call = "run_with_timeout(ignore_sigterm_and_sleep, (30, ready), 2)"
+    call = "run_with_timeout(ignore_sigterm_and_sleep, (30, ready), 1)"
     started = time.perf_counter()
     with watching_processes() as seen:
-        got = ex.run_with_timeout(ignore_sigterm_and_sleep, (30, ready), 2)
+        got = ex.run_with_timeout(ignore_sigterm_and_sleep, (30, ready), 1)
     elapsed = time.perf_counter() - started
     assert got == ("timeout", None), f"Called {call}; got {got!r}, expected ('timeout', None)."
     assert_nothing_left(call, seen, killed=True)
@@ -179,8 +179,8 @@ def test_child_that_ignores_sigterm_is_killed():
             f"Called {call}; the child, which ignores SIGTERM, ended with exit code {exitcode}, "
             f"expected {-signal.SIGKILL} (killed by SIGKILL)."
         )
-    assert elapsed < 2 + 3 + SLACK_S, (
-        f"Called {call}; it returned after {elapsed:.1f} s, expected about 3 s (2 s of timeout and a short grace "
+    assert elapsed < 1 + 3 + SLACK_S, (
+        f"Called {call}; it returned after {elapsed:.1f} s, expected about 2 s (1 s of timeout and a short grace "
         "after terminate()). Give terminate() a second or so, then kill()."
     )
 

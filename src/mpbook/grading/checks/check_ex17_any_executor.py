@@ -84,22 +84,22 @@ def test_results_in_input_order():
 
 @points(1)
 def test_timeout_is_for_the_whole_map():
-    """Four tasks of 0.5 s, one at a time, with timeout=1: TimeoutError after about 1 s, though each is quicker."""
-    call = "map_on(ThreadPoolExecutor(1), sleep_for, [0.5] * 4, timeout=1)"
+    """Four tasks of 0.25 s, one at a time, with timeout=0.5: TimeoutError after about 0.5 s, though each is quicker."""
+    call = "map_on(ThreadPoolExecutor(1), sleep_for, [0.25] * 4, timeout=0.5)"
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as executor:
         try:
-            got = ex.map_on(executor, sleep_for, [0.5] * 4, 1)
+            got = ex.map_on(executor, sleep_for, [0.25] * 4, 0.5)
         except TIMEOUT_ERRORS:
             raised_after = time.perf_counter() - started
         else:
             raise AssertionError(
                 f"Called {call}; it returned {got!r} after {time.perf_counter() - started:.1f} s, expected "
-                "TimeoutError after about 1 s. The timeout is for the whole map: give each result() only the time "
+                "TimeoutError after about 0.5 s. The timeout is for the whole map: give each result() only the time "
                 "left until one deadline, time.monotonic() + timeout."
             )
-    assert raised_after < 1.8, (
-        f"Called {call}; TimeoutError came after {raised_after:.1f} s, expected about 1 s: "
+    assert raised_after < 0.9, (
+        f"Called {call}; TimeoutError came after {raised_after:.1f} s, expected about 0.5 s: "
         "the timeout is for the whole map, not for each result."
     )
 
@@ -107,20 +107,20 @@ def test_timeout_is_for_the_whole_map():
 @points(1)
 def test_timeout_cancels_what_is_left():
     """After a TimeoutError, the tasks that had not started are cancelled, so the executor stops at once."""
-    call = "map_on(ThreadPoolExecutor(1), sleep_for, [1.0] * 4, timeout=0.3)"
+    call = "map_on(ThreadPoolExecutor(1), sleep_for, [0.5] * 4, timeout=0.2)"
     started = time.perf_counter()
     executor = ThreadPoolExecutor(max_workers=1)
     try:
-        ex.map_on(executor, sleep_for, [1.0] * 4, 0.3)
+        ex.map_on(executor, sleep_for, [0.5] * 4, 0.2)
     except TIMEOUT_ERRORS:
         pass
     else:
-        raise AssertionError(f"Called {call}; it returned, expected TimeoutError after about 0.3 s.")
+        raise AssertionError(f"Called {call}; it returned, expected TimeoutError after about 0.2 s.")
     finally:
         executor.shutdown(wait=True)  # waits for every task still queued: none, if map_on cancelled them
         stopped_after = time.perf_counter() - started
-    assert stopped_after < 2.5, (
-        f"Called {call}; the executor took {stopped_after:.1f} s to finish its work, expected about 1 s "
+    assert stopped_after < 1.3, (
+        f"Called {call}; the executor took {stopped_after:.1f} s to finish its work, expected about 0.5 s "
         "(the task that was running): the tasks still queued ran after map_on had given up on them. "
         "When the time is up, cancel() every future that is not done."
     )
