@@ -21,8 +21,10 @@ runs each test in its own process with the learner's folder first on sys.path.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import types
+from multiprocessing.process import BaseProcess
 
 DEFAULT_POINTS = 1
 DEFAULT_DEADLINE_S = 20.0  # a check starts one or two spawn pools (~0.3 s each); 20 s is a slow laptop
@@ -74,3 +76,24 @@ def exercise(name: str) -> types.ModuleType:
     failing the import of the whole check module.
     """
     return _LazyExercise(name)
+
+
+@contextlib.contextmanager
+def counting_process_starts():
+    """Record every Process started while the block runs (bare, or a Pool's or executor's worker).
+
+    Yields a list that holds the started Process objects: `len(started)` after the block says
+    whether the learner's code really ran in other processes.
+    """
+    started: list[BaseProcess] = []
+    original = BaseProcess.start
+
+    def start(self):
+        started.append(self)
+        return original(self)
+
+    BaseProcess.start = start
+    try:
+        yield started
+    finally:
+        BaseProcess.start = original

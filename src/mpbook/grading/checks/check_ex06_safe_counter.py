@@ -1,10 +1,8 @@
 """Checks for ex06_safe_counter."""
 
-import contextlib
 import multiprocessing as mp
-from multiprocessing.process import BaseProcess
 
-from mpbook.grading.checking import deadline, exercise, points
+from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
 
 ex = exercise("ex06_safe_counter")
 
@@ -13,23 +11,6 @@ ex = exercise("ex06_safe_counter")
 # Three calls make a lucky pass of the unlocked version practically impossible.
 WORKERS, INCREMENTS, CALLS = 4, 100_000, 3
 JOIN_TIMEOUT_S = 60  # 4 x 100 000 locked increments take about a second; 60 s is a very busy machine
-
-
-@contextlib.contextmanager
-def counting_process_starts():
-    """Count every Process started (bare or in a pool) while the block runs; yields a list to read after."""
-    started = []
-    original = BaseProcess.start
-
-    def start(self):
-        started.append(self)
-        return original(self)
-
-    BaseProcess.start = start
-    try:
-        yield started
-    finally:
-        BaseProcess.start = original
 
 
 def run_add_increments(counter, increments: int, errors) -> None:

@@ -4,12 +4,11 @@ import contextlib
 import os
 import threading
 import time
-from multiprocessing.process import BaseProcess
 
 import psutil
 
 import mpbook
-from mpbook.grading.checking import deadline, exercise, points
+from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
 from mpbook.workers import count_primes
 
 ex = exercise("ex09_pool_primes")
@@ -22,23 +21,6 @@ BUSY_SHARE = 0.3  # a worker is computing for ~85% of a pool run (less its start
 TOGETHER_SHARE = 0.4  # a right answer: 70-97% of the samples; workers taking turns: under 10%
 SAMPLE_S = 0.05  # how often RunningWorkers looks: 20 times a second costs this process little CPU
 PARENT_CPU_SHARE = 0.3  # a pool's parent spends a few ms of CPU; counting in the parent spends it all
-
-
-@contextlib.contextmanager
-def counting_starts():
-    """Count the processes started (Process.start(), pool workers included) while the block runs."""
-    started = {"processes": 0}
-    original_start = BaseProcess.start
-
-    def start(self):
-        started["processes"] += 1
-        return original_start(self)
-
-    BaseProcess.start = start
-    try:
-        yield started
-    finally:
-        BaseProcess.start = original_start
 
 
 def nudge(got, expected: int) -> str:
@@ -89,7 +71,7 @@ def test_any_number_of_chunks_and_workers():
 @deadline(40)
 def test_work_runs_in_the_workers():
     """The counting runs in `workers` pool processes: this process spends almost no CPU time on it."""
-    with counting_starts() as started:
+    with counting_process_starts() as started:
         cpu_started = time.process_time()
         got = ex.count_primes_parallel(WORK_STOP, workers=2)
         parent_cpu = time.process_time() - cpu_started
@@ -104,8 +86,8 @@ def test_work_runs_in_the_workers():
         "Hand the ranges to the pool (starmap_async) and only add up the counts here. Threads will not do: "
         "they run in this process, one at a time (the GIL)."
     )
-    assert started["processes"] >= 2, (
-        f"{call}; the count was right, but {started['processes']} process(es) were started, expected 2: "
+    assert len(started) >= 2, (
+        f"{call}; the count was right, but {len(started)} process(es) were started, expected 2: "
         "run the ranges on mp.Pool(workers)."
     )
 

@@ -1,10 +1,8 @@
 """Checks for ex12_collect_errors."""
 
-import contextlib
 import time
-from multiprocessing.process import BaseProcess
 
-from mpbook.grading.checking import exercise, points
+from mpbook.grading.checking import counting_process_starts, exercise, points
 from mpbook.pooling import sleep_for
 from mpbook.workers import raise_if_negative, square
 
@@ -12,23 +10,6 @@ ex = exercise("ex12_collect_errors")
 
 SLEEPS = [0.5] * 12  # 6 s one after another; about 3 s on two workers, plus starting them
 SPEED_SHARE = 0.8  # two workers need about 0.6 of the serial time here; one at a time needs all of it
-
-
-@contextlib.contextmanager
-def counting_starts():
-    """Count the processes started (pool and executor workers included) while the block runs."""
-    started = {"processes": 0}
-    original_start = BaseProcess.start
-
-    def start(self):
-        started["processes"] += 1
-        return original_start(self)
-
-    BaseProcess.start = start
-    try:
-        yield started
-    finally:
-        BaseProcess.start = original_start
 
 
 def expected_for(func, items: list) -> tuple[dict, dict]:
@@ -123,7 +104,7 @@ def test_all_succeed_all_fail_or_nothing():
 def test_tasks_run_at_the_same_time():
     """Twelve tasks sleeping 0.5 s, with two failures among them, finish on two workers well before 6 s."""
     items = [*SLEEPS[:3], -1, *SLEEPS[3:8], "soon", *SLEEPS[8:]]
-    with counting_starts() as started:
+    with counting_process_starts() as started:
         begun = time.perf_counter()
         got = run(sleep_for, items, workers=2)
         elapsed = time.perf_counter() - begun
@@ -138,7 +119,7 @@ def test_tasks_run_at_the_same_time():
         "first, then collect the results: asking for each result right after submitting it runs one task at a "
         "time, and so does calling func here, in this process."
     )
-    assert started["processes"] >= 2, (
-        f"{call}; the answer was right, but {started['processes']} process(es) were started, expected 2: "
+    assert len(started) >= 2, (
+        f"{call}; the answer was right, but {len(started)} process(es) were started, expected 2: "
         "run the tasks on a pool of `workers` processes (a ThreadPoolExecutor starts none)."
     )
