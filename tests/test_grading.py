@@ -397,3 +397,23 @@ def test_grade_rejects_a_missing_folder(tmp_path):
     result = run_mpbook("grade", str(tmp_path / "nope"))
     assert result.returncode == 2
     assert "is not a folder" in result.stdout
+
+
+def test_grade_survives_junk_in_the_submissions(tmp_path):
+    """Binary files, a folder named like an exercise, an empty student and stray files: graded or skipped, never a crash."""
+    submissions = tmp_path / "submissions"
+    carol, dan = submissions / "carol", submissions / "dan"
+    carol.mkdir(parents=True)
+    dan.mkdir()  # handed in nothing
+    (carol / f"{EX01}.py").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")  # an image saved under the wrong name
+    (carol / "ex02_main_guard.py").mkdir()  # a folder where a file should be
+    (carol / "notes.md").write_text("my notes")
+    (submissions / "class.zip").write_bytes(b"PK\x03\x04")
+    (submissions / ".DS_Store").write_bytes(b"\x00")
+    result = run_mpbook("grade", str(submissions), "--csv", str(tmp_path / "grades.csv"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    rows = (tmp_path / "grades.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * len(EXERCISES)
+    assert all(",0," in row for row in rows[1:]), "junk scored points"
+    assert "not UTF-8" in result.stdout
