@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; root is normal in a container or a CI machine.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help venv lab test e2e test-matrix test-versions test-package test-notebooks notebooks lint format clean
+.PHONY: help venv lab test e2e test-matrix test-versions test-package test-notebooks notebooks lint format clean bench bench-quick
 
 help:
 	@echo "make lab          open the book in JupyterLab (creates .venv on first use)"
@@ -22,6 +22,8 @@ help:
 	@echo "make e2e          every chapter run in a real JupyterLab and browser (needs chromium)"
 	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
 	@echo "make lint         ruff check and format check, notebooks included"
+	@echo "make bench        the benchmarks (a few minutes): results in benchmarks/results/"
+	@echo "make bench-quick  the benchmarks at small sizes (about a minute), to check the harness"
 	@echo "Choose the start method with MPBOOK_START_METHOD=spawn|forkserver|fork (default spawn)."
 
 venv: $(STAMP)
@@ -70,6 +72,14 @@ test-notebooks: $(STAMP)
 
 notebooks: $(STAMP)
 	MPBOOK_START_METHOD=spawn $(BIN)/python tools/run_notebooks.py $(NOTEBOOKS)
+
+# The book's recipes against Pool, ProcessPoolExecutor, joblib and Dask (benchmarks/README.md).
+# Run them on a quiet machine: other programs' load shows up as lower speedups.
+bench: $(STAMP)
+	$(BIN)/python -m mpbook.bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m mpbook.bench --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
