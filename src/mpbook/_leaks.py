@@ -15,8 +15,6 @@ from pathlib import Path
 
 SHM_DIR = Path("/dev/shm")
 TOKEN_VAR = "MPBOOK_LEAK_TOKEN"
-# processes multiprocessing keeps alive by design between uses; not a leak of the code under test
-HELPER_PROCESSES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
 def shm_segments() -> set[str]:
@@ -70,16 +68,29 @@ def processes_with_token(token: str) -> list:
     return found
 
 
-def leftover_children() -> list:
-    """Return this process's live descendants, multiprocessing's own helper processes excluded."""
+def is_helper(process) -> bool:
+    """True for a process multiprocessing (or loky) keeps alive by design: a resource tracker or a fork server.
+
+    A fork server's children are forked from it and show its command line, so the server is
+    told apart from them by its parent: the server is the only one whose parent is not one too.
+    """
+    command = " ".join(process.cmdline())
+    if "resource_tracker" in command:  # multiprocessing's and loky's
+        return True
+    if "multiprocessing.forkserver" in command:
+        with contextlib.suppress(Exception):
+            return "multiprocessing.forkserver" not in " ".join(process.parent().cmdline())
+    return False
+
+
+def leftover_children(root=None) -> list:
+    """Return the live descendants of root (default: this process), helper processes excluded."""
     import psutil
 
     found = []
-    for child in psutil.Process().children(recursive=True):
+    for child in (root or psutil.Process()).children(recursive=True):
         try:
-            if child.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if any(helper in " ".join(child.cmdline()) for helper in HELPER_PROCESSES):
+            if child.status() == psutil.STATUS_ZOMBIE or is_helper(child):
                 continue
             found.append(child)
         except psutil.Error:

@@ -10,14 +10,14 @@ import nbformat
 import psutil
 import pytest
 
+from mpbook import _leaks
+
 REPO = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 KERNEL_READY_TIMEOUT_MS = 120_000  # a kernel starts in ~2 s; a cold CI machine is slower
 RUN_ALL_TIMEOUT_MS = (
     600_000  # the slowest chapter takes ~60 s under nbval; 10x for a browser on a busy machine
 )
-# the resource trackers of multiprocessing and of loky (joblib), and the forkserver: helpers by design
-HELPER_PROCESSES = ("resource_tracker", "multiprocessing.forkserver")
 
 KERNEL_IDLE = """() => {
   const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
@@ -90,16 +90,7 @@ def kernel_children(kernel_id: str) -> list[psutil.Process]:
     """Return the live processes the kernel started, multiprocessing's helpers excluded."""
     for process in psutil.process_iter(["cmdline"]):
         if any(kernel_id in part for part in process.info["cmdline"] or []):
-            children = []
-            for child in process.children(recursive=True):
-                try:
-                    if child.status() == psutil.STATUS_ZOMBIE:
-                        continue
-                    if not any(h in " ".join(child.cmdline()) for h in HELPER_PROCESSES):
-                        children.append(child)
-                except psutil.Error:
-                    continue
-            return children
+            return _leaks.leftover_children(process)
     return []
 
 

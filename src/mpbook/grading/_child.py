@@ -20,8 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-# processes multiprocessing itself keeps alive between uses; they are not the learner's leftovers
-_HELPER_PROCESSES = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+from mpbook import _leaks
 
 
 def _learner_frames(exc: BaseException, directory: Path) -> str:
@@ -57,21 +56,6 @@ def _describe_failure(
         )
     where = _learner_frames(exc, directory)
     return "failed", f"your code raised {type(exc).__name__}: {exc}" + (f"\n{where}" if where else "")
-
-
-def _leftover_processes() -> list:
-    """Return the processes this test started and left running, multiprocessing's own helpers excluded."""
-    import psutil
-
-    leftovers = []
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if any(helper in " ".join(child.cmdline()) for helper in _HELPER_PROCESSES):
-                continue
-            leftovers.append(child)
-        except psutil.Error:
-            continue
-    return leftovers
 
 
 def _kill(processes) -> None:
@@ -118,7 +102,7 @@ def run(spec: dict) -> dict:
         report["status"], report["message"] = _describe_failure(exc, exercise_module, directory, file_label)
     report["seconds"] = time.perf_counter() - started
 
-    leftovers = _leftover_processes()
+    leftovers = _leaks.leftover_children()  # the resource tracker and a fork server are not the learner's
     if leftovers:
         _kill(leftovers)
         note = (
