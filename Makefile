@@ -75,11 +75,13 @@ notebooks: $(STAMP)
 
 # The book's recipes against Pool, ProcessPoolExecutor, joblib and Dask (benchmarks/README.md).
 # Run them on a quiet machine: other programs' load shows up as lower speedups.
+# BENCH_ARGS passes options on, e.g. BENCH_ARGS="--wait-quiet 600 --only cpu,tiny".
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m mpbook.bench
+	$(BIN)/python -m mpbook.bench $(BENCH_ARGS)
 
 bench-quick: $(STAMP)
-	$(BIN)/python -m mpbook.bench --quick
+	$(BIN)/python -m mpbook.bench --quick $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -168,6 +168,8 @@ def test_outputs_name_no_host_and_no_absolute_path(quick_run):
         (["--only", ""], "unknown workload"),
         (["--frobnicate"], "unrecognized arguments"),
         (["--quick", "extra"], "unrecognized arguments"),
+        (["--wait-quiet", "-1"], "must be a number of seconds"),
+        (["--wait-quiet", "soon"], "must be a number of seconds"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(args, expected):

@@ -55,8 +55,9 @@ TIMEOUT_S = 600.0  # no wait in this module is longer than this
 RECIPE_CHUNKS_PER_WORKER = 4  # chapter 06: a few chunks per worker, each carrying several tasks
 # A run shorter than this is preceded by one untimed run of the same kind, so it is timed with its
 # workers awake (a process idle for seconds takes milliseconds to be scheduled again).
-WARM_UP_BELOW_S = 1.0
-NOISE_FLOOR = 0.05  # two medians closer than this (relative) are a tie, however steady the runs
+WARM_UP_BELOW_S = 0.25
+NOISE_FLOOR = 0.05
+QUIET_CPU_PERCENT = 15.0  # --wait-quiet: a workload starts once the CPUs are less busy than this  # two medians closer than this (relative) are a tie, however steady the runs
 JSON_SCHEMA = 1
 
 
@@ -227,7 +228,7 @@ class _Settings:
         self.dask_start_repeats = 1 if quick else 3
         # cpu: equal-sized ranges of count_primes above one million
         self.cpu_tasks = 4 * workers if quick else 8 * workers
-        self.cpu_span = 6_000 if quick else 36_000
+        self.cpu_span = 6_000 if quick else 24_000
         # tiny: Dask takes about 2 ms a task here, so its runs are fewer than the others'
         self.tiny_tasks = 2_000 if quick else 20_000
         self.dask_tiny_repeats = 2 if quick else 3
@@ -277,6 +278,34 @@ def _load() -> float | None:
         return round(os.getloadavg()[0], 2)
     except (AttributeError, OSError):
         return None
+
+
+def _cpu_busy_percent(seconds: float) -> float | None:
+    """Return how busy the CPUs were over the next `seconds`, in percent of all of them (None without psutil)."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return psutil.cpu_percent(interval=seconds)
+
+
+def _wait_for_quiet(limit_s: float) -> dict:
+    """Wait up to limit_s seconds until the CPUs are quiet (below QUIET_CPU_PERCENT busy over 2 s).
+
+    Other programs' work shows up as slower workers; this cannot stop them, only start when they pause.
+    Returns {"waited_s", "cpu_busy_percent", "quiet"}.
+    """
+    began = time.monotonic()
+    while True:
+        busy = _cpu_busy_percent(2.0)
+        if busy is None or busy < QUIET_CPU_PERCENT or time.monotonic() - began >= limit_s:
+            break
+        time.sleep(3)
+    return {
+        "waited_s": round(time.monotonic() - began, 1),
+        "cpu_busy_percent": busy,
+        "quiet": busy is not None and busy < QUIET_CPU_PERCENT,
+    }
 
 
 @contextlib.contextmanager
@@ -509,21 +538,19 @@ def run_cpu(settings: _Settings) -> dict:
     def check(result):
         return list(result) == expected
 
-    serial = _measure_in_turns(
-        {"serial": lambda: [count_primes(a, b) for a, b in tasks]}, settings.repeats, check
-    )
     by_workers = {}
+    serial = {}
     cluster_start = {}
     for n in range(1, settings.workers + 1):
         with contextlib.ExitStack() as stack:
             pool = stack.enter_context(recipe_pool(n))
             executor = stack.enter_context(_executor(n))
-            client, cluster_start[str(n)] = stack.enter_context(_dask(n))
             stack.callback(_stop_joblib_workers)
             _warm(pool, n)
             _warm(executor, n)
             _joblib(n, [(whoami, (i, 0.05)) for i in range(n)])
             runs = {
+                "serial": lambda: [count_primes(a, b) for a, b in tasks],
                 "Pool.starmap (default chunksize)": lambda pool=pool: pool.starmap_async(
                     count_primes, tasks
                 ).get(timeout=TIMEOUT_S),
@@ -531,24 +558,35 @@ def run_cpu(settings: _Settings) -> dict:
                     ex.map(count_primes, starts, stops, timeout=TIMEOUT_S)
                 ),
                 "joblib Parallel": lambda n=n: _joblib(n, [(count_primes, t) for t in tasks]),
-                "Dask client.map": lambda client=client: _dask_map(client, count_primes, starts, stops),
                 "recipe_map": lambda pool=pool: recipe_map(pool, count_primes, tasks, star=True),
             }
             by_workers[str(n)] = _measure_in_turns(runs, settings.repeats, check)
-    t1 = serial["serial"]["median"]
+            serial[str(n)] = by_workers[str(n)].pop("serial")
+        # Dask alone: its scheduler runs in this process and its workers keep a heartbeat, which
+        # would slow the others down if the cluster were up while they ran.
+        with _dask(n) as (client, cluster_start[str(n)]):
+            by_workers[str(n)].update(
+                _measure_in_turns(
+                    {"Dask client.map": lambda: _dask_map(client, count_primes, starts, stops)},
+                    settings.repeats,
+                    check,
+                )
+            )
     for n, measures in by_workers.items():
+        t1 = serial[n]["median"]  # the serial runs that took turns with these: the same conditions
         for stats in measures.values():
             stats["speedup"] = round(t1 / stats["median"], 4)
             stats["efficiency"] = round(t1 / (int(n) * stats["median"]), 4)
     return {
         "description": f"{len(tasks)} tasks count_primes(a, a + {span}) above {base:,}, equal in size; "
-        "pools started and warmed before timing; speedup = serial median / median, "
-        "efficiency = speedup / workers",
+        "pools started and warmed before timing; the serial loop takes turns with the runners of each "
+        "number of workers, except Dask, measured after them with only its cluster up; speedup = serial median / median, efficiency = speedup / workers",
         "tasks": len(tasks),
-        "serial": serial["serial"],
+        "serial": serial[str(settings.workers)],
+        "serial_by_workers": serial,
         "workers": by_workers,
         "dask_cluster_start_s": {n: round(s, 4) for n, s in cluster_start.items()},
-        "correct": serial["serial"]["correct"]
+        "correct": all(s["correct"] for s in serial.values())
         and all(s["correct"] for m in by_workers.values() for s in m.values()),
     }
 
@@ -569,7 +607,6 @@ def run_tiny(settings: _Settings) -> dict:
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(recipe_pool(n))
         executor = stack.enter_context(_executor(n))
-        client, cluster_start = stack.enter_context(_dask(n))
         stack.callback(_stop_joblib_workers)
         _warm(pool, n)
         _warm(executor, n)
@@ -585,11 +622,16 @@ def run_tiny(settings: _Settings) -> dict:
                 executor.map(square, items, chunksize=tuned, timeout=TIMEOUT_S)
             ),
             "joblib Parallel": lambda: _joblib(n, [(square, (x,)) for x in items]),
-            "Dask client.map": lambda: _dask_map(client, square, items),
             "recipe_map": lambda: recipe_map(pool, square, items),
         }
-        measures = _measure_in_turns(
-            runs, settings.repeats, check, fewer={"Dask client.map": settings.dask_tiny_repeats}
+        measures = _measure_in_turns(runs, settings.repeats, check)
+    with _dask(n) as (client, cluster_start):  # alone, as in run_cpu
+        measures.update(
+            _measure_in_turns(
+                {"Dask client.map": lambda: _dask_map(client, square, items)},
+                settings.dask_tiny_repeats,
+                check,
+            )
         )
     serial = measures["serial loop"]["median"]
     recipe = measures["recipe_map"]["median"]
@@ -599,7 +641,8 @@ def run_tiny(settings: _Settings) -> dict:
         stats["vs_recipe"] = _ratio(stats["median"], recipe)
     return {
         "description": f"{len(items):,} tasks square(x) on {n} workers, pools started and warmed before timing; "
-        f"the recipe's chunksize is {tuned}",
+        f"the recipe's chunksize is {tuned}; Dask measured after the others with only its cluster up, "
+        f"{settings.dask_tiny_repeats} repetitions (about 2 ms a task)",
         "tasks": len(items),
         "workers": n,
         "recipe_chunksize": tuned,
@@ -1022,7 +1065,13 @@ def _markdown(report: dict) -> str:
         lines += [
             "## 2 · CPU-bound",
             "",
-            cpu["description"] + f". Serial: {_fmt_s(cpu['serial']['median'])}.",
+            cpu["description"]
+            + ". Serial loop, measured beside each number of workers: "
+            + ", ".join(
+                f"{_fmt_s(t['median'])} (min {_fmt_s(t['min'])}, max {_fmt_s(t['max'])})"
+                for t in cpu["serial_by_workers"].values()
+            )
+            + ".",
             "",
             "| runner | workers | median | min | max | speedup | efficiency |",
             "| --- | --- | --- | --- | --- | --- | --- |",
@@ -1175,10 +1224,10 @@ def _plots(report: dict, out_dir, stem: str) -> list[str]:
         for name, (color, marker) in styles.items():
             xs = [n + offsets[name] for n in ns]
             stats = [cpu["workers"][str(n)][name] for n in ns]
-            t1 = cpu["serial"]["median"]
-            ys = [t1 / s["median"] for s in stats]
-            lower = [y - t1 / s["max"] for y, s in zip(ys, stats, strict=True)]
-            upper = [t1 / s["min"] - y for y, s in zip(ys, stats, strict=True)]
+            t1s = [cpu["serial_by_workers"][str(n)]["median"] for n in ns]
+            ys = [t1 / s["median"] for t1, s in zip(t1s, stats, strict=True)]
+            lower = [y - t1 / s["max"] for y, t1, s in zip(ys, t1s, stats, strict=True)]
+            upper = [t1 / s["min"] - y for y, t1, s in zip(ys, t1s, stats, strict=True)]
             label = f"{name} (eff. {stats[-1]['efficiency']:.2f} on {ns[-1]})"
             ax.errorbar(
                 xs,
@@ -1313,6 +1362,18 @@ def _parse_only(text: str) -> list[str]:
     return [name for name in WORKLOADS if name in names]
 
 
+def _non_negative_seconds(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text!r}")
+    return value
+
+
 def _parser():
     import argparse
 
@@ -1325,6 +1386,14 @@ def _parser():
     parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
     parser.add_argument(
         "--out", metavar="DIR", help="output folder (default: benchmarks/results of the checkout)"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        metavar="SECONDS",
+        type=_non_negative_seconds,
+        default=0.0,
+        help=f"before each workload, wait up to SECONDS for the CPUs to be under {QUIET_CPU_PERCENT:.0f}%% busy "
+        "(default 0: do not wait)",
     )
     parser.add_argument(
         "--only",
@@ -1365,7 +1434,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only:
         print(f"  {name} ...", end="", flush=True)
         started = time.perf_counter()
-        loads[name] = {"before": _load()}
+        loads[name] = _wait_for_quiet(args.wait_quiet) if args.wait_quiet > 0 else {}
+        loads[name]["before"] = _load()
         workloads[name] = RUNNERS[name](settings)
         workloads[name]["duration_s"] = round(time.perf_counter() - started, 2)
         loads[name]["after"] = _load()
