@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import tempfile
 import time
 import uuid
 import warnings
+from pathlib import Path
 
+import nbval.kernel
 import pytest
 
 import mpbook
@@ -38,10 +42,65 @@ def pytest_collectstart(collector):
 # is a leak: it is cleaned up and reported as an error of the chapter's last cell.
 
 _notebook_state: dict = {}
+# multiprocessing's resource tracker prints this to its stderr when it had to clean up after a
+# process: a pool or SharedMemory that was never closed. nbval sends a kernel's stderr to
+# /dev/null; each chapter's kernel writes it to a log instead, read after the kernel stopped.
+# loky's tracker (joblib) also reports "folder" and "file" objects: joblib's memory-mapping
+# folders, which joblib removes in an atexit handler that a kernel never reaches (see
+# _END_LIKE_A_SCRIPT); the tracker removes them instead, so those are not leaks.
+_TRACKER_WARNING = re.compile(
+    r"resource_tracker: There appear to be \d+ leaked (?:semaphore|shared_memory) objects?[^\n]*"
+)
+_kernel_logs: dict[str, Path] = {}
+_start_new_kernel = nbval.kernel.start_new_kernel
+
+
+def _start_kernel_with_a_log(*args, **kwargs):
+    token = os.environ.get(_leaks.TOKEN_VAR)
+    if token:
+        log = tempfile.NamedTemporaryFile(prefix="mpbook-kernel-", suffix=".log", delete=False)  # noqa: SIM115
+        kwargs["stderr"] = log  # the kernel and every process it starts inherit it
+        _kernel_logs[token] = Path(log.name)
+    return _start_new_kernel(*args, **kwargs)
+
+
+nbval.kernel.start_new_kernel = _start_kernel_with_a_log
 
 
 def _is_notebook_cell(item) -> bool:
     return item.parent is not None and str(getattr(item.parent, "fspath", "")).endswith(".ipynb")
+
+
+# Run in a chapter's kernel after its last cell. It names the child processes still running
+# (the chapter forgot to close a pool or join a process), then does what a script's normal exit
+# does: multiprocessing's exit handler releases the semaphores of queues, locks and pools still
+# referenced. A kernel cannot exit that way: on shutdown, ipykernel sends SIGTERM to its child
+# processes until they are gone, the resource tracker ignores SIGTERM, and after 2.5 s the
+# kernel is itself terminated, before any exit handler ran. The tracker then unlinks what it
+# was left and prints "There appear to be N leaked semaphore objects" for objects that were in
+# use, not leaked. After this step, such a warning means a real leak (a SharedMemory never unlinked).
+_END_LIKE_A_SCRIPT = """
+import multiprocessing as _mpbook_mp, multiprocessing.util as _mpbook_util
+_mpbook_children = _mpbook_mp.active_children()
+print(", ".join(f"{p.name} (pid {p.pid})" for p in _mpbook_children))
+if not _mpbook_children:
+    _mpbook_util._exit_function()  # private, but exactly what atexit runs at a script's end
+"""
+
+
+def _end_like_a_script(kernel) -> str:
+    """Run _END_LIKE_A_SCRIPT in the chapter's kernel; return the child processes it found running."""
+    printed: list[str] = []
+
+    def keep_stdout(message):
+        if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
+            printed.append(message["content"]["text"])
+
+    try:
+        kernel.kc.execute_interactive(_END_LIKE_A_SCRIPT, timeout=60, output_hook=keep_stdout)
+    except Exception as exc:  # noqa: BLE001 - a kernel that cannot run it is reported by the leak check
+        warnings.warn(f"could not end the kernel cleanly: {exc!r}", stacklevel=1)
+    return "".join(printed).strip()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -58,7 +117,9 @@ def pytest_runtest_teardown(item, nextitem):
     """After a chapter's last cell and its kernel's shutdown, fail if a process or segment was left."""
     last_cell = _is_notebook_cell(item) and (nextitem is None or nextitem.parent is not item.parent)
     kernel = getattr(item.parent, "kernel", None) if last_cell else None
+    still_running = ""
     if kernel is not None and kernel.is_alive():
+        still_running = _end_like_a_script(kernel)
         # Shut the kernel down as JupyterLab does, not by killing it as nbval does: a killed
         # kernel takes multiprocessing's resource tracker with it, and the semaphores of pools
         # still referenced in the notebook stay in /dev/shm. A graceful exit unlinks them.
@@ -72,6 +133,11 @@ def pytest_runtest_teardown(item, nextitem):
         while (processes := _leaks.processes_with_token(token)) and time.monotonic() < deadline:
             time.sleep(0.1)
         segments = _leaks.orphaned(_leaks.shm_segments() - segments_before)
+        log = _kernel_logs.pop(token, None)
+        tracker_warnings = []
+        if log is not None:
+            tracker_warnings = _TRACKER_WARNING.findall(log.read_text(errors="replace"))
+            log.unlink(missing_ok=True)
         # A lone named semaphore is still reported, but as a warning: one appeared in 1 of ~10 CI runs
         # of chapter 01 and its source is not found yet. Processes and shared memory fail the chapter.
         semaphores = {name for name in segments if name.startswith("sem.")}
@@ -81,13 +147,18 @@ def pytest_runtest_teardown(item, nextitem):
                 f"{item.parent.name} left named semaphores {sorted(semaphores)} (removed)", stacklevel=1
             )
         segments -= semaphores
-        if processes or segments:
+        if still_running:
+            raise AssertionError(
+                f"{item.parent.name} ended with child processes still running: {still_running}. "
+                "Close or join every pool and process the chapter starts (a with-block, or close() and join())."
+            )
+        if processes or segments or tracker_warnings:
             description = _leaks.describe(processes)
             _leaks.kill(processes)
             _leaks.remove_segments(segments)
             raise AssertionError(
                 f"{item.parent.name} left behind: {len(processes)} process(es) [{description}], "
-                f"shared-memory segments {sorted(segments)}. They have been cleaned up; "
-                "find the pool, process or SharedMemory the chapter did not close."
+                f"shared-memory segments {sorted(segments)}, resource tracker warnings {tracker_warnings}. "
+                "They have been cleaned up; find the pool, process or SharedMemory the chapter did not close."
             )
     return result
