@@ -220,9 +220,11 @@ def count_locally(times: int) -> int:
 class _Settings:
     """Sizes of the workloads: the full run, or a quick one that only keeps the harness working."""
 
-    def __init__(self, quick: bool, workers: int) -> None:
+    def __init__(self, quick: bool, workers: int, wait_quiet: float = 0.0) -> None:
         self.quick = quick
         self.workers = workers
+        self.wait_quiet = wait_quiet  # seconds a round of repetitions may wait for quiet CPUs (0: never)
+        self.rounds: list[dict] = []  # what each wait found, collected per workload by main()
         self.repeats = 3 if quick else 5
         self.start_repeats = 3 if quick else 7
         self.dask_start_repeats = 1 if quick else 3
@@ -238,6 +240,11 @@ class _Settings:
         self.increments = 20_000 if quick else 200_000
         self.manager_increments = 200 if quick else 2_000
 
+    def gate(self) -> None:
+        """Before a round of repetitions: wait (up to wait_quiet seconds) for quiet CPUs, and note the outcome."""
+        if self.wait_quiet > 0:
+            self.rounds.append(_wait_for_quiet(self.wait_quiet, sample_s=1.0))
+
 
 def _stats(times: list[float]) -> dict:
     """Return the repetitions with their median, min and max (seconds)."""
@@ -249,10 +256,11 @@ def _stats(times: list[float]) -> dict:
     }
 
 
-def _measure_in_turns(runs: dict, repeats: int, check, *, fewer: dict | None = None) -> dict:
+def _measure_in_turns(runs: dict, repeats: int, check, *, fewer: dict | None = None, gate=None) -> dict:
     """Time each of runs {name: function} `repeats` times, taking turns; return {name: stats + "correct"}.
 
     A run shorter than WARM_UP_BELOW_S is preceded by one untimed run of its own (see there).
+    gate(), if given, is called before each round of turns (`_Settings.gate`: wait for quiet CPUs).
     check(result) says whether one run's result is correct; every result is checked. `fewer`
     {name: repeats} gives some slow runs fewer repetitions (at least 1).
     """
@@ -260,6 +268,8 @@ def _measure_in_turns(runs: dict, repeats: int, check, *, fewer: dict | None = N
     times: dict[str, list[float]] = {name: [] for name in runs}
     correct = dict.fromkeys(runs, True)
     for rep in range(repeats):
+        if gate is not None:
+            gate()
         for name, run in runs.items():
             if rep >= max(1, fewer.get(name, repeats)):
                 continue
@@ -289,18 +299,18 @@ def _cpu_busy_percent(seconds: float) -> float | None:
     return psutil.cpu_percent(interval=seconds)
 
 
-def _wait_for_quiet(limit_s: float) -> dict:
-    """Wait up to limit_s seconds until the CPUs are quiet (below QUIET_CPU_PERCENT busy over 2 s).
+def _wait_for_quiet(limit_s: float, sample_s: float = 2.0) -> dict:
+    """Wait up to limit_s seconds until the CPUs are quiet (below QUIET_CPU_PERCENT busy over sample_s).
 
     Other programs' work shows up as slower workers; this cannot stop them, only start when they pause.
     Returns {"waited_s", "cpu_busy_percent", "quiet"}.
     """
     began = time.monotonic()
     while True:
-        busy = _cpu_busy_percent(2.0)
+        busy = _cpu_busy_percent(sample_s)
         if busy is None or busy < QUIET_CPU_PERCENT or time.monotonic() - began >= limit_s:
             break
-        time.sleep(3)
+        time.sleep(1)
     return {
         "waited_s": round(time.monotonic() - began, 1),
         "cpu_busy_percent": busy,
@@ -560,7 +570,7 @@ def run_cpu(settings: _Settings) -> dict:
                 "joblib Parallel": lambda n=n: _joblib(n, [(count_primes, t) for t in tasks]),
                 "recipe_map": lambda pool=pool: recipe_map(pool, count_primes, tasks, star=True),
             }
-            by_workers[str(n)] = _measure_in_turns(runs, settings.repeats, check)
+            by_workers[str(n)] = _measure_in_turns(runs, settings.repeats, check, gate=settings.gate)
             serial[str(n)] = by_workers[str(n)].pop("serial")
         # Dask alone: its scheduler runs in this process and its workers keep a heartbeat, which
         # would slow the others down if the cluster were up while they ran.
@@ -570,6 +580,7 @@ def run_cpu(settings: _Settings) -> dict:
                     {"Dask client.map": lambda: _dask_map(client, count_primes, starts, stops)},
                     settings.repeats,
                     check,
+                    gate=settings.gate,
                 )
             )
     for n, measures in by_workers.items():
@@ -624,13 +635,14 @@ def run_tiny(settings: _Settings) -> dict:
             "joblib Parallel": lambda: _joblib(n, [(square, (x,)) for x in items]),
             "recipe_map": lambda: recipe_map(pool, square, items),
         }
-        measures = _measure_in_turns(runs, settings.repeats, check)
+        measures = _measure_in_turns(runs, settings.repeats, check, gate=settings.gate)
     with _dask(n) as (client, cluster_start):  # alone, as in run_cpu
         measures.update(
             _measure_in_turns(
                 {"Dask client.map": lambda: _dask_map(client, square, items)},
                 settings.dask_tiny_repeats,
                 check,
+                gate=settings.gate,
             )
         )
     serial = measures["serial loop"]["median"]
@@ -746,7 +758,7 @@ def run_data(settings: _Settings) -> dict:
                 recipe_map(pool, sum_shared_rows, [(built, a, b) for a, b in shares], star=True)
             ),
         }
-        measures = _measure_in_turns(runs, settings.repeats, check)
+        measures = _measure_in_turns(runs, settings.repeats, check, gate=settings.gate)
     memcpy = measures["memcpy (np.copyto, one core)"]["median"]
     for stats in measures.values():
         stats["gb_per_s"] = round(data.nbytes / stats["median"] / 1e9, 4)
@@ -831,7 +843,9 @@ def run_counters(settings: _Settings) -> dict:
 
         # each run has its own expected total, so check inside a wrapper that knows the name
         wrapped = {name: (lambda run=run, name=name: (name, run())) for name, run in runs.items()}
-        measures = _measure_in_turns(wrapped, settings.repeats, lambda pair: checker(pair[0])(pair[1]))
+        measures = _measure_in_turns(
+            wrapped, settings.repeats, lambda pair: checker(pair[0])(pair[1]), gate=settings.gate
+        )
     limit = measures["plain dict, one process"]["median"] / runs_totals["plain dict, one process"]
     for name, stats in measures.items():
         stats["increments"] = runs_totals[name]
@@ -1048,6 +1062,22 @@ def _markdown(report: dict) -> str:
         measured = "-" if t["measured"] is None else f"{t['measured']:.3g}"
         threshold = "-" if t["threshold"] is None else f"{t['comparison']} {t['threshold']:.3g}"
         lines.append(f"| {t['description']} | {measured} | {threshold} | {met} |")
+    lines.append("")
+    lines += [
+        "## Conditions",
+        "",
+        "How busy the machine was: the 1-minute load average around each workload (other programs count too),",
+        "and, with `--wait-quiet`, how many rounds of repetitions started on quiet CPUs.",
+        "",
+        "| workload | seconds | load before | load after | rounds started quiet |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, workload in w.items():
+        load = workload.get("load_average", {})
+        rounds = f"{load['rounds_started_quiet']} of {load['rounds']}" if "rounds" in load else "-"
+        lines.append(
+            f"| {name} | {workload['duration_s']:.0f} | {load.get('before')} | {load.get('after')} | {rounds} |"
+        )
     lines.append("")
     if "start" in w:
         lines += [
@@ -1392,8 +1422,8 @@ def _parser():
         metavar="SECONDS",
         type=_non_negative_seconds,
         default=0.0,
-        help=f"before each workload, wait up to SECONDS for the CPUs to be under {QUIET_CPU_PERCENT:.0f}%% busy "
-        "(default 0: do not wait)",
+        help=f"before each workload and each round of repetitions, wait up to SECONDS for the CPUs to be "
+        f"under {QUIET_CPU_PERCENT:.0f}%% busy (default 0: do not wait)",
     )
     parser.add_argument(
         "--only",
@@ -1424,7 +1454,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         parser.error(f"--out {args.out or out_dir}: cannot create the folder ({exc.strerror})")
 
-    settings = _Settings(args.quick, usable_cpus())
+    settings = _Settings(args.quick, usable_cpus(), args.wait_quiet)
     stem = machine_stem(args.quick)
     began = time.perf_counter()
     load_before = _load()
@@ -1436,7 +1466,12 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         loads[name] = _wait_for_quiet(args.wait_quiet) if args.wait_quiet > 0 else {}
         loads[name]["before"] = _load()
+        settings.rounds = []
         workloads[name] = RUNNERS[name](settings)
+        if settings.rounds:
+            loads[name]["rounds"] = len(settings.rounds)
+            loads[name]["rounds_started_quiet"] = sum(r["quiet"] for r in settings.rounds)
+            loads[name]["rounds_waited_s"] = round(sum(r["waited_s"] for r in settings.rounds), 1)
         workloads[name]["duration_s"] = round(time.perf_counter() - started, 2)
         loads[name]["after"] = _load()
         print(
