@@ -85,7 +85,8 @@ def progress_map(
     (raise it for many cheap items: one message per chunk), and the bar moves as each chunk
     finishes. ``star=True`` unpacks each item into the call, like ``starmap``. ``timeout``
     (seconds) bounds the whole map: past it the pool's own timeout error is raised,
-    `multiprocessing.TimeoutError` for a Pool, `TimeoutError` for an executor, whose chunks
+    `multiprocessing.TimeoutError` for a Pool, `concurrent.futures.TimeoutError` for an executor
+    (the built-in `TimeoutError` from Python 3.11, a different class before), whose chunks
     not yet started are cancelled. Tasks already running go on; leave the pool's ``with`` block
     (or terminate it) to stop them. A task's exception is raised here as the pool raises it.
     ``desc`` labels the bar; ``tqdm_class`` (default ``tqdm.auto.tqdm``) and further keyword
