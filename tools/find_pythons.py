@@ -1,5 +1,7 @@
 """Print the path of every CPython 3.10-3.14 on this machine, one per line (for `make test-versions`).
 
+With arguments (`find_pythons.py 3.12 3.13`), only those versions.
+
 Looks on PATH first (python3.12 ...), then in pyenv's versions folder, whose shims only answer
 for the versions pyenv has activated.
 """
@@ -35,6 +37,8 @@ def find(version: str) -> str | None:
 
 
 if __name__ == "__main__":
-    for version in VERSIONS:
+    import sys
+
+    for version in sys.argv[1:] or VERSIONS:
         if path := find(version):
             print(path)
