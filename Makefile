@@ -22,7 +22,7 @@ help:
 	@echo "make e2e          every chapter run in a real JupyterLab and browser (needs chromium)"
 	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
 	@echo "make lint         ruff check and format check, notebooks included"
-	@echo "make bench        the benchmarks (a few minutes): results in benchmarks/results/"
+	@echo "make bench        the benchmarks (5 to 10 minutes): results in benchmarks/results/"
 	@echo "make bench-quick  the benchmarks at small sizes (about a minute), to check the harness"
 	@echo "Choose the start method with MPBOOK_START_METHOD=spawn|forkserver|fork (default spawn)."
 
