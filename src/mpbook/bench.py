@@ -56,8 +56,8 @@ RECIPE_CHUNKS_PER_WORKER = 4  # chapter 06: a few chunks per worker, each carryi
 # A run shorter than this is preceded by one untimed run of the same kind, so it is timed with its
 # workers awake (a process idle for seconds takes milliseconds to be scheduled again).
 WARM_UP_BELOW_S = 0.25
-NOISE_FLOOR = 0.05
-QUIET_CPU_PERCENT = 15.0  # --wait-quiet: a workload starts once the CPUs are less busy than this  # two medians closer than this (relative) are a tie, however steady the runs
+NOISE_FLOOR = 0.05  # two medians closer than this (relative) are a tie, however steady the runs
+QUIET_CPU_PERCENT = 15.0  # --wait-quiet: a workload starts once the CPUs are less busy than this
 JSON_SCHEMA = 1
 
 
