@@ -138,15 +138,7 @@ def pytest_runtest_teardown(item, nextitem):
         if log is not None:
             tracker_warnings = _TRACKER_WARNING.findall(log.read_text(errors="replace"))
             log.unlink(missing_ok=True)
-        # A lone named semaphore is still reported, but as a warning: one appeared in 1 of ~10 CI runs
-        # of chapter 01 and its source is not found yet. Processes and shared memory fail the chapter.
-        semaphores = {name for name in segments if name.startswith("sem.")}
-        if semaphores:
-            _leaks.remove_segments(semaphores)
-            warnings.warn(
-                f"{item.parent.name} left named semaphores {sorted(semaphores)} (removed)", stacklevel=1
-            )
-        segments -= semaphores
+        segments = _leaks.set_aside_semaphores(segments, item.parent.name)
         if still_running:
             raise AssertionError(
                 f"{item.parent.name} ended with child processes still running: {still_running}. "

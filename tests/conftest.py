@@ -19,7 +19,7 @@ def book_context() -> multiprocessing.context.BaseContext:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def nothing_left_behind():
+def nothing_left_behind(request):
     """After each test module: no child process alive and no orphaned /dev/shm segment created by it."""
     before = _leaks.shm_segments()
     yield
@@ -27,6 +27,7 @@ def nothing_left_behind():
     while (children := _leaks.leftover_children()) and time.monotonic() < deadline:
         time.sleep(0.1)
     segments = _leaks.orphaned(_leaks.shm_segments() - before)
+    segments = _leaks.set_aside_semaphores(segments, request.module.__name__)
     if children or segments:
         description = _leaks.describe(children)
         _leaks.kill(children)

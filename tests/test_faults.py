@@ -297,3 +297,24 @@ def test_reset_that_cannot_write_keeps_the_learners_file(tmp_path, monkeypatch, 
     assert "nothing was lost" in out.err
     assert "Traceback" not in out.out + out.err
     assert learner.read_text() == "# my own attempt\n"
+
+
+@pytest.mark.skipif(not _leaks.SHM_DIR.is_dir(), reason="lists /dev/shm (Linux)")
+def test_the_leak_check_finds_an_unmapped_segment_and_sets_a_lone_semaphore_aside():
+    """A segment nobody maps is a leak; one still mapped is in use; a lone sem.* is removed with a warning."""
+    from multiprocessing import shared_memory
+
+    segment = shared_memory.SharedMemory(create=True, size=4096)
+    semaphore = _leaks.SHM_DIR / f"sem.mpbook-test-{uuid.uuid4().hex[:8]}"
+    semaphore.write_bytes(b"\0" * 32)
+    try:
+        assert _leaks.orphaned({segment.name}) == set(), "a segment this process maps is in use"
+        segment.close()  # unmapped, never unlinked: the leak the check is for
+        orphans = _leaks.orphaned({segment.name, semaphore.name})
+        assert orphans == {segment.name, semaphore.name}
+        with pytest.warns(UserWarning, match="left named semaphores"):
+            assert _leaks.set_aside_semaphores(orphans, "this test") == {segment.name}
+        assert not semaphore.exists()
+    finally:
+        segment.unlink()
+        semaphore.unlink(missing_ok=True)

@@ -53,6 +53,8 @@ def lab(tmp_path_factory):
     """Start JupyterLab on a free port over a temporary copy of notebooks/; yield (base_url, folder)."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(REPO / "notebooks", root / "notebooks")  # JupyterLab autosaves: never the real ones
+    # Chapter 06 reads the committed benchmark results from ../benchmarks/results.
+    shutil.copytree(REPO / "benchmarks" / "results", root / "benchmarks" / "results")
     config = root / "jupyter-config"
     (config / "labconfig").mkdir(parents=True)
     # No news or update pop-ups over the notebook.

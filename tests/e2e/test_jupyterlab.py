@@ -25,16 +25,23 @@ KERNEL_IDLE = """() => {
   return !!k && k.status === 'idle';
 }"""
 
+# Done when every code cell ran, or when Run All stopped at an error in a cell not tagged
+# raises-exception (JupyterLab runs no further cell then: waiting longer would only time out).
 ALL_EXECUTED = """() => {
   const w = window.jupyterapp.shell.currentWidget;
   const k = w.sessionContext.session.kernel;
   if (k.status !== 'idle') return false;
   const cells = w.content.model.cells;
+  let pending = false;
   for (let i = 0; i < cells.length; i++) {
     const c = cells.get(i);
-    if (c.type === 'code' && c.sharedModel.getSource().trim() && !c.executionCount) return false;
+    if (c.type !== 'code') continue;
+    const tags = c.getMetadata('tags') || [];
+    const failed = c.outputs.toJSON().some(o => o.output_type === 'error');
+    if (failed && !tags.includes('raises-exception') && c.executionCount) return true;
+    if (c.sharedModel.getSource().trim() && !c.executionCount) pending = true;
   }
-  return true;
+  return !pending;
 }"""
 
 NONE_EXECUTED = """() => {
