@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import time
 
 import pytest
 
@@ -23,9 +22,7 @@ def nothing_left_behind(request):
     """After each test module: no child process alive and no orphaned /dev/shm segment created by it."""
     before = _leaks.shm_segments()
     yield
-    deadline = time.monotonic() + 5  # pool workers and the resource tracker take a moment to exit
-    while (children := _leaks.leftover_children()) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    children = _leaks.leftover_children(settle_s=5)  # pool workers take a moment to exit
     segments = _leaks.orphaned(_leaks.shm_segments() - before)
     segments = _leaks.set_aside_semaphores(segments, request.module.__name__)
     if children or segments:

@@ -83,19 +83,27 @@ def is_helper(process) -> bool:
     return False
 
 
-def leftover_children(root=None) -> list:
-    """Return the live descendants of root (default: this process), helper processes excluded."""
+def leftover_children(root=None, settle_s: float = 0.0) -> list:
+    """Return the live descendants of root (default: this process), helper processes excluded.
+
+    With settle_s, wait up to that long for them to go: a process told to stop may still be in
+    its last exit steps (its pipes already closed, not yet a zombie) for a few milliseconds.
+    """
     import psutil
 
-    found = []
-    for child in (root or psutil.Process()).children(recursive=True):
-        try:
-            if child.status() == psutil.STATUS_ZOMBIE or is_helper(child):
+    deadline = time.monotonic() + settle_s
+    while True:
+        found = []
+        for child in (root or psutil.Process()).children(recursive=True):
+            try:
+                if child.status() == psutil.STATUS_ZOMBIE or is_helper(child):
+                    continue
+                found.append(child)
+            except psutil.Error:
                 continue
-            found.append(child)
-        except psutil.Error:
-            continue
-    return found
+        if not found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.02)
 
 
 def describe(processes) -> str:

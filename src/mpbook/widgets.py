@@ -42,6 +42,8 @@ import multiprocessing.connection
 import multiprocessing.pool
 import pickle
 import random
+import sys
+import threading
 import time
 import weakref
 from collections.abc import Callable
@@ -273,14 +275,34 @@ def _wait_for_exit(processes: list[multiprocessing.Process], timeout: float) -> 
     return list(pending.values())
 
 
+def _let_executor_drop_cancelled(manager: threading.Thread | None, timeout: float) -> None:
+    """Wait until the executor's manager thread has dropped the work items whose futures are cancelled.
+
+    On Python 3.10 and 3.11, when workers die, that thread sets BrokenProcessPool on every item it
+    still holds, and on a cancelled future that raises InvalidStateError in the thread: a traceback
+    in the learner's notebook (fixed in 3.12). After shutdown(cancel_futures=True) the thread drops
+    cancelled items itself, in milliseconds; terminating the workers before that is the race.
+    """
+    if sys.version_info >= (3, 12):
+        return
+    deadline = time.monotonic() + timeout
+    while manager is not None and manager.is_alive() and time.monotonic() < deadline:
+        items = getattr(manager, "pending_work_items", None) or {}
+        if not any(item.future.cancelled() for item in list(items.values())):
+            return
+        time.sleep(0.005)
+
+
 def _stop_pool(pool: multiprocessing.pool.Pool | ProcessPoolExecutor, *, finished: bool) -> None:
     """Return once the pool's workers have all exited: stop the pool, kill what does not stop."""
     processes = _worker_processes(pool)
     if isinstance(pool, multiprocessing.pool.Pool):
         pool.terminate()  # what leaving `with Pool(...)` does; it also joins the workers it stops
     else:
+        manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
         pool.shutdown(wait=False, cancel_futures=True)  # its own thread tells idle workers to exit
         if not finished:  # workers may be mid-task: an executor would wait for them, so stop them
+            _let_executor_drop_cancelled(manager, STOP_TIMEOUT_S)
             for process in processes:
                 process.terminate()
     stuck = _wait_for_exit(processes, STOP_TIMEOUT_S)

@@ -102,7 +102,8 @@ def run(spec: dict) -> dict:
         report["status"], report["message"] = _describe_failure(exc, exercise_module, directory, file_label)
     report["seconds"] = time.perf_counter() - started
 
-    leftovers = _leaks.leftover_children()  # the resource tracker and a fork server are not the learner's
+    # The resource tracker and a fork server are not the learner's; a process in its last exit steps is not running.
+    leftovers = _leaks.leftover_children(settle_s=0.5)
     if leftovers:
         _kill(leftovers)
         note = (
