@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import multiprocessing
@@ -18,7 +19,7 @@ import nbformat
 import psutil
 import pytest
 
-from mpbook import demos, failures
+from mpbook import _leaks, demos, failures
 
 TIMEOUT_S = 60  # a spawn worker starts in ~0.1-0.3 s here; the margin covers a loaded CI machine
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -122,14 +123,6 @@ def test_a_killed_worker_breaks_an_executor(book_context):
         list(executor.map(partial(failures.kill_own_worker, doomed=1), range(3), timeout=TIMEOUT_S))
 
 
-def _alive(pid: int) -> bool:
-    """True while pid runs; no wait(): reaping the pool's worker would hide its exit from the pool."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 @POSIX
 @pytest.mark.parametrize("ignore", [True, False])
 def test_report_ready_can_make_workers_ignore_sigint(book_context, ignore):
@@ -146,10 +139,9 @@ def test_report_ready_can_make_workers_ignore_sigint(book_context, ignore):
             # The worker ends; the pool starts a replacement that serves the next task. The test does
             # not wait for the replacement's pid on `ready`: SIGINT can land while the dying worker's
             # queue feeder holds the queue's write lock, and then no later put gets through.
-            deadline = time.monotonic() + TIMEOUT_S
-            while _alive(worker_pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert not _alive(worker_pid), "SIGINT should have ended the worker"
+            with contextlib.suppress(psutil.NoSuchProcess):
+                worker = psutil.Process(worker_pid)
+                assert not _leaks.wait_gone([worker], TIMEOUT_S), "SIGINT should have ended the worker"
             answer = pool.apply_async(failures.describe_argument, (1,)).get(timeout=TIMEOUT_S)
             assert answer == "int", "a replacement worker should serve the next task"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from pathlib import Path
 
 SHM_DIR = Path("/dev/shm")
@@ -122,16 +123,30 @@ def kill(processes, settle_s: float = 5.0) -> None:
     for process in processes:
         with contextlib.suppress(psutil.Error):
             process.kill()
-    deadline = time.monotonic() + settle_s
+    wait_gone(processes, settle_s)
+
+
+def wait_gone(processes, timeout: float) -> list:
+    """Wait until each process is gone or a zombie; return those still running after timeout.
+
+    Polls rather than wait(): reaping another owner's child (a pool's worker) would hide its
+    exit from that owner, and an orphan stays a zombie until init reaps it.
+    """
+    import psutil
+
+    deadline = time.monotonic() + timeout
     remaining = list(processes)
-    while remaining and time.monotonic() < deadline:
+    while remaining:
         still = []
         for process in remaining:
             with contextlib.suppress(psutil.Error):
                 if process.status() != psutil.STATUS_ZOMBIE:
                     still.append(process)
         remaining = still
+        if not remaining or time.monotonic() >= deadline:
+            break
         time.sleep(0.02)
+    return remaining
 
 
 def set_aside_semaphores(segments: set[str], where: str) -> set[str]:
@@ -144,8 +159,6 @@ def set_aside_semaphores(segments: set[str], where: str) -> set[str]:
     resource tracker was killed before it could unlink it (seen only when two test runs shared the
     machine). Processes and shared-memory segments still fail the check.
     """
-    import warnings
-
     semaphores = {name for name in segments if name.startswith("sem.")}
     if semaphores:
         remove_segments(semaphores)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import psutil
 
+from mpbook import _leaks
 from mpbook.grading.checking import DEFAULT_DEADLINE_S, DEFAULT_POINTS
 
 TOKEN_VAR = "MPBOOK_GRADER_TOKEN"
@@ -203,7 +204,7 @@ def _kill_tree(process: subprocess.Popen, token: str, since: float) -> int:
             member.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
-    _wait_gone(trackers, timeout=TRACKER_GRACE_S)
+    _leaks.wait_gone(trackers, timeout=TRACKER_GRACE_S)
     if os.name == "posix":
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -211,7 +212,7 @@ def _kill_tree(process: subprocess.Popen, token: str, since: float) -> int:
     for straggler in stragglers:
         with contextlib.suppress(psutil.Error):
             straggler.kill()
-    _wait_gone(stragglers, timeout=5)
+    _leaks.wait_gone(stragglers, timeout=5)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=5)
     return escaped
@@ -228,21 +229,6 @@ def _group_of(pid: int) -> int | None:
         return os.getpgid(pid)
     except OSError:
         return None
-
-
-def _wait_gone(processes: list[psutil.Process], timeout: float) -> None:
-    """Wait until each process is gone or a zombie; an orphan stays a zombie until init reaps it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        alive = []
-        for process in processes:
-            with contextlib.suppress(psutil.Error):
-                if process.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(process)
-        if not alive:
-            return
-        processes = alive
-        time.sleep(0.02)
 
 
 def run_test(
