@@ -30,6 +30,33 @@ def pytest_report_header(config):
     ]
 
 
+# Chapters choose their start method in plain code, mp.set_start_method("spawn", force=True), as a
+# learner would. To re-run them under another method (MPBOOK_START_METHOD=forkserver make test),
+# each chapter's kernel runs this at start-up, from an IPython startup file: it makes
+# set_start_method use the method under test, whatever the chapter asked for.
+_FORCE_START_METHOD = """
+import multiprocessing as _mp, multiprocessing.context as _ctx
+_mpbook_method = {method!r}
+_mpbook_set = _ctx.DefaultContext.set_start_method
+def _mpbook_set_start_method(self, method=None, force=False):
+    return _mpbook_set(self, _mpbook_method, force=True)
+_ctx.DefaultContext.set_start_method = _mpbook_set_start_method
+_mp.set_start_method = _ctx._default_context.set_start_method
+_mp.set_start_method(_mpbook_method)
+"""
+
+
+def pytest_configure(config):
+    """Under MPBOOK_START_METHOD, give the chapters' kernels a startup file that switches the method."""
+    method = os.environ.get(mpbook.ENV_VAR, "").strip().lower()
+    if method and method != mpbook.DEFAULT_START_METHOD:
+        ipython_dir = Path(tempfile.mkdtemp(prefix="mpbook-ipython-"))
+        startup = ipython_dir / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00-start-method.py").write_text(_FORCE_START_METHOD.format(method=mpbook.start_method()))
+        os.environ["IPYTHONDIR"] = str(ipython_dir)  # the kernels nbval starts inherit it
+
+
 def pytest_collectstart(collector):
     """Do not compare stderr of chapters: it carries warnings and child-process noise, not lessons."""
     if collector.fspath and collector.fspath.ext == ".ipynb":

@@ -20,6 +20,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import section_minutes  # noqa: E402  (a sibling script, not a package)
+
 REPO = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT_S = 300  # the slowest chapter cell takes ~15 s here; a hang fails instead of blocking
 
@@ -58,13 +61,21 @@ def run(path: Path) -> float:
             f"stored outputs must come from a spawn run; unset MPBOOK_START_METHOD (it is {env_method!r})"
         )
     started = time.perf_counter()
-    NotebookClient(
+    cell_seconds: dict[int, float] = {}
+    cell_started: dict[int, float] = {}
+    client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
-    ).execute()
+        # each cell's run time feeds the section minutes (tools/section_minutes.py)
+        on_cell_start=lambda cell, cell_index: cell_started.__setitem__(cell_index, time.perf_counter()),
+        on_cell_complete=lambda cell, cell_index: cell_seconds.__setitem__(
+            cell_index, time.perf_counter() - cell_started[cell_index]
+        ),
+    )
+    client.execute()
     seconds = time.perf_counter() - started
     replacements = path_replacements()
     for cell in notebook.cells:
@@ -74,6 +85,7 @@ def run(path: Path) -> float:
     if leftover:
         sys.exit(f"{path}: absolute paths left in outputs: {leftover}")
     nbformat.write(notebook, path)
+    section_minutes.record_run(path, notebook, cell_seconds)
     return seconds
 
 
