@@ -56,7 +56,9 @@ def test_every_section_is_marked_core_or_deep_dive(path):
     """Every `## ` heading reads `## N · Title · core|deep dive · M min`, numbered 1, 2, 3 in order."""
     found = section_minutes.sections(_load(path))
     unmarked = [s.heading for s in found if s.kind is None]
-    assert not unmarked, f"{path.name}: headings without `· core · M min` or `· deep dive · M min`: {unmarked}"
+    assert not unmarked, (
+        f"{path.name}: headings without `· core · M min` or `· deep dive · M min`: {unmarked}"
+    )
     numbers = [int(section_minutes.HEADING.match(s.heading)["number"]) for s in found]
     assert numbers == list(range(1, len(found) + 1)), f"{path.name}: sections numbered {numbers}"
 
@@ -72,7 +74,8 @@ def test_every_core_section_asks_for_a_prediction(path):
         prompts = [i for i in section.cells if _source(cells[i]).lstrip().startswith("**Predict:**")]
         assert prompts, f"{path.name}: core section {section.heading!r} has no **Predict:** prompt"
         for i in prompts:
-            assert i + 1 < len(cells) and cells[i + 1]["cell_type"] == "code", (
+            answered = i + 1 < len(cells) and cells[i + 1]["cell_type"] == "code"
+            assert answered, (
                 f"{path.name}: the **Predict:** prompt in {section.heading!r} is not followed by the cell that answers it"
             )
 
@@ -81,15 +84,21 @@ def test_every_core_section_asks_for_a_prediction(path):
 def test_two_challenges_with_folded_solutions(path):
     """At least two **Try it:** challenges: an empty cell to work in, then a folded worked solution."""
     cells = _load(path)["cells"]
-    starts = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _source(c).lstrip().startswith("**Try it:**")]
+    starts = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "markdown" and _source(c).lstrip().startswith("**Try it:**")
+    ]
     assert len(starts) >= 2, f"{path.name}: {len(starts)} **Try it:** challenge(s), expected at least 2"
     for i in starts:
         work, solution = cells[i + 1], cells[i + 2] if i + 2 < len(cells) else None
         lines = [line for line in _source(work).splitlines() if line.strip()]
-        assert work["cell_type"] == "code" and all(line.lstrip().startswith("#") for line in lines), (
+        empty = work["cell_type"] == "code" and all(line.lstrip().startswith("#") for line in lines)
+        assert empty, (
             f"{path.name}: the cell after the challenge at cell {i} should be an empty cell to work in (comments only)"
         )
-        assert solution is not None and "<details>" in _source(solution), (
+        folded = solution is not None and "<details>" in _source(solution)
+        assert folded, (
             f"{path.name}: the challenge at cell {i} has no folded <details> solution right after its work cell"
         )
 
@@ -100,8 +109,14 @@ def test_outputs_carry_values_not_verdicts():
     for path in CHAPTERS:
         for index, cell in enumerate(_load(path)["cells"]):
             if cell["cell_type"] == "code":
-                verdicts += [f"{path.name} cell {index}: {line.strip()}" for line in _output_lines(cell) if VERDICT.search(line)]
-    assert len(verdicts) <= VERDICT_LIMIT, f"{len(verdicts)} True/False verdict lines:\n" + "\n".join(verdicts)
+                verdicts += [
+                    f"{path.name} cell {index}: {line.strip()}"
+                    for line in _output_lines(cell)
+                    if VERDICT.search(line)
+                ]
+    assert len(verdicts) <= VERDICT_LIMIT, f"{len(verdicts)} True/False verdict lines:\n" + "\n".join(
+        verdicts
+    )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
@@ -134,20 +149,25 @@ def test_stated_minutes_match_the_measurement(path):
         for s in section_minutes.chapter_sections(path)
         if s.stated is not None and abs(s.stated - s.estimate) > max(2, 0.25 * s.estimate)
     ]
-    assert not wrong, f"{path.name}: stated minutes differ from the estimate (tools/section_minutes.py --write): {wrong}"
+    assert not wrong, (
+        f"{path.name}: stated minutes differ from the estimate (tools/section_minutes.py --write): {wrong}"
+    )
 
 
 def test_core_path_fits_and_is_stated_in_chapter_00_and_readme():
     """The core path of 00-08 is at most four hours, and chapter 00 and the README give each chapter's minutes."""
     rows = section_minutes.summary(CHAPTERS)
     total_core = sum(core for _, core, _ in rows)
-    assert total_core <= CORE_PATH_LIMIT_MIN, f"the core path takes {total_core} min, over {CORE_PATH_LIMIT_MIN}"
+    assert total_core <= CORE_PATH_LIMIT_MIN, (
+        f"the core path takes {total_core} min, over {CORE_PATH_LIMIT_MIN}"
+    )
     chapter_00 = "\n".join(_source(c) for c in _load(CHAPTERS[0])["cells"])
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for name, text in (("chapter 00", chapter_00), ("README.md", readme)):
         for chapter, core, total in rows:
             row = re.search(rf"^\|[^\n]*{re.escape(chapter)}[^\n]*$", text, re.MULTILINE)
             assert row, f"{name} has no table row for {chapter}"
-            assert f"{core} min" in row.group(0) and f"{total} min" in row.group(0), (
+            stated = f"{core} min" in row.group(0) and f"{total} min" in row.group(0)
+            assert stated, (
                 f"{name}'s row for {chapter} should say core {core} min and total {total} min: {row.group(0)}"
             )

@@ -8,6 +8,7 @@ import os
 import pytest
 
 import mpbook
+import mpbook.config
 from mpbook import config
 
 
@@ -57,8 +58,56 @@ def test_usable_cpus_counts_affinity_not_the_machine():
     """usable_cpus is at least 1, at most cpu_count, and equals the affinity mask where there is one."""
     count = mpbook.usable_cpus()
     assert 1 <= count <= (os.cpu_count() or 1)
-    if hasattr(os, "sched_getaffinity"):
+    if hasattr(os, "sched_getaffinity") and mpbook.config.cgroup_cpu_quota() is None:
         assert count == len(os.sched_getaffinity(0))
+
+
+def _fake_cgroup(tmp_path, cgroup_lines, files):
+    (tmp_path / "proc/self").mkdir(parents=True)
+    (tmp_path / "proc/self/cgroup").write_text("\n".join(cgroup_lines) + "\n")
+    for relative, text in files.items():
+        path = tmp_path / "sys/fs/cgroup" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_cgroup_v2_quota_is_read_and_the_smallest_ancestor_wins(tmp_path):
+    """cpu.max of the process's cgroup and of its parents: 1.5 CPUs under a parent allowing 4."""
+    root = _fake_cgroup(
+        tmp_path,
+        ["0::/hub/user-ana"],
+        {
+            "cpu.max": "max 100000\n",
+            "hub/cpu.max": "400000 100000\n",
+            "hub/user-ana/cpu.max": "150000 100000\n",
+        },
+    )
+    assert mpbook.config.cgroup_cpu_quota(root) == 1.5
+
+
+def test_cgroup_v1_quota_and_no_quota(tmp_path):
+    """cgroup v1 reads cfs_quota_us / cfs_period_us; -1 and "max" mean no quota."""
+    v1 = _fake_cgroup(
+        tmp_path / "v1",
+        ["4:cpu,cpuacct:/docker/abc", "3:memory:/docker/abc"],
+        {
+            "cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "200000\n",
+            "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000\n",
+        },
+    )
+    assert mpbook.config.cgroup_cpu_quota(v1) == 2.0
+    unlimited = _fake_cgroup(tmp_path / "none", ["0::/"], {"cpu.max": "max 100000\n"})
+    assert mpbook.config.cgroup_cpu_quota(unlimited) is None
+    assert mpbook.config.cgroup_cpu_quota(tmp_path / "no-proc") is None
+
+
+def test_usable_cpus_honours_a_quota(monkeypatch):
+    """A quota of 1.5 CPUs on a machine with more allows 2 workers; a quota never raises the count."""
+    monkeypatch.setattr(mpbook.config, "cgroup_cpu_quota", lambda root=None: 1.5)
+    assert mpbook.usable_cpus() == min(2, mpbook.config.os.cpu_count() or 1)
+    monkeypatch.setattr(mpbook.config, "cgroup_cpu_quota", lambda root=None: 0.2)
+    assert mpbook.usable_cpus() == 1
 
 
 def test_public_names_are_exported():

@@ -20,10 +20,12 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import section_minutes  # noqa: E402  (a sibling script, not a package)
+import section_minutes
 
 REPO = Path(__file__).resolve().parent.parent
-CELL_TIMEOUT_S = 300  # as tools/run_notebooks.py: the slowest cell takes ~15 s; a hang fails instead of blocking
+CELL_TIMEOUT_S = (
+    300  # as tools/run_notebooks.py: the slowest cell takes ~15 s; a hang fails instead of blocking
+)
 
 
 def core_notebook(notebook):
@@ -53,7 +55,9 @@ def run_core(path: Path) -> tuple[float, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args()
     paths = [p.resolve() for p in args.notebooks] or sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))

@@ -21,7 +21,7 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import section_minutes  # noqa: E402  (a sibling script, not a package)
+import section_minutes
 
 REPO = Path(__file__).resolve().parent.parent
 CELL_TIMEOUT_S = 300  # the slowest chapter cell takes ~15 s here; a hang fails instead of blocking

@@ -31,7 +31,9 @@ WORDS_PER_MINUTE = 130  # reading technical prose with code
 PREDICT_MINUTES = 1  # write down a guess before running
 TRY_IT_MINUTES = 4  # a small task in an empty cell, then compare with the solution
 
-HEADING = re.compile(r"^## (?P<number>\d+) · (?P<title>.+?) · (?P<kind>core|deep dive) · (?P<minutes>\d+) min\s*$")
+HEADING = re.compile(
+    r"^## (?P<number>\d+) · (?P<title>.+?) · (?P<kind>core|deep dive) · (?P<minutes>\d+) min\s*$"
+)
 ANY_HEADING = re.compile(r"^## (?!#)")
 
 
@@ -117,7 +119,9 @@ def record_run(path: Path, notebook, cell_seconds: dict[int, float]) -> None:
         per_section[section.title] = round(sum(cell_seconds.get(i, 0.0) for i in section.cells), 1)
     times = load_run_times()
     times[path.name] = per_section
-    RUN_TIMES.write_text(json.dumps(times, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    RUN_TIMES.write_text(
+        json.dumps(times, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def chapter_sections(path: Path) -> list[Section]:
@@ -160,7 +164,9 @@ def summary(paths: list[Path]) -> list[tuple[str, int, int]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--write", action="store_true", help="set the headings' minutes to the estimates")
     parser.add_argument("--summary", action="store_true", help="core and total minutes per chapter")
