@@ -12,13 +12,14 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; root is normal in a container or a CI machine.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help venv lab test e2e test-matrix test-versions test-package test-notebooks notebooks lint format clean bench bench-quick
+.PHONY: help venv lab test test-core e2e test-matrix test-versions test-package test-notebooks notebooks lint format clean bench bench-quick
 
 help:
 	@echo "make lab          open the book in JupyterLab (creates .venv on first use)"
 	@echo "make test         run the whole test suite: package tests and every chapter under nbval"
 	@echo "make test-matrix  the whole suite under every start method: spawn, forkserver, fork"
 	@echo "make test-versions  the whole suite on every Python 3.10-3.14 found on this machine"
+	@echo "make test-core    only the core sections of every chapter, each in a fresh kernel"
 	@echo "make e2e          every chapter run in a real JupyterLab and browser (needs chromium)"
 	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
 	@echo "make lint         ruff check and format check, notebooks included"
@@ -69,6 +70,10 @@ test-versions:
 e2e: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-e2e.txt
 	MPBOOK_E2E=1 $(BIN)/python -m pytest tests/e2e -v -p no:cacheprovider
+
+# Only the core sections of every chapter, each in a fresh kernel: the short path runs on its own.
+test-core: $(STAMP)
+	MPBOOK_CORE_PATH=1 $(BIN)/python -m pytest tests/test_core_path.py -v -p no:cacheprovider
 
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests
