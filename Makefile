@@ -82,7 +82,7 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest notebooks
 
 notebooks: $(STAMP)
-	MPBOOK_START_METHOD=spawn $(BIN)/python tools/run_notebooks.py $(NOTEBOOKS)
+	$(BIN)/python tools/run_notebooks.py $(NOTEBOOKS)
 
 # The book's recipes against Pool, ProcessPoolExecutor, joblib and Dask (benchmarks/README.md).
 # Run them on a quiet machine: other programs' load shows up as lower speedups.

@@ -71,7 +71,7 @@ def run(path: Path) -> float:
         record_timing=False,
         # each cell's run time feeds the section minutes (tools/section_minutes.py)
         on_cell_start=lambda cell, cell_index: cell_started.__setitem__(cell_index, time.perf_counter()),
-        on_cell_complete=lambda cell, cell_index: cell_seconds.__setitem__(
+        on_cell_executed=lambda cell, cell_index, execute_reply: cell_seconds.__setitem__(
             cell_index, time.perf_counter() - cell_started[cell_index]
         ),
     )

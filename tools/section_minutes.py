@@ -3,6 +3,7 @@
     python tools/section_minutes.py                 # every chapter: stated vs estimated minutes
     python tools/section_minutes.py --write NB ...   # set each heading's minutes to the estimate
     python tools/section_minutes.py --summary        # core and total minutes per chapter
+    python tools/section_minutes.py --tables         # put them in chapter 00's and the README's tables
 
 A section is a `## N · Title · core · M min` (or `· deep dive ·`) heading and the cells up to
 the next `## ` heading. Its minutes are:
@@ -163,6 +164,36 @@ def summary(paths: list[Path]) -> list[tuple[str, int, int]]:
     return rows
 
 
+TABLE_ROW = re.compile(
+    r"^(\|[^\n]*?(?P<chapter>\d\d-[a-z0-9-]+)[^\n]*?\|)\s*[\d-]+ min\s*\|\s*[\d-]+ min\s*\|\s*$"
+)
+
+
+def _update_rows(text: str, minutes: dict[str, tuple[int, int]]) -> str:
+    """Set the last two cells (`| core min | total min |`) of every table row naming a chapter."""
+
+    def replace(match: re.Match) -> str:
+        core, total = minutes.get(match["chapter"], (None, None))
+        if core is None:
+            return match.group(0)
+        return f"{match.group(1)} {core} min | {total} min |"
+
+    return "\n".join(TABLE_ROW.sub(replace, line) for line in text.split("\n"))
+
+
+def update_tables(paths: list[Path]) -> None:
+    """Write each chapter's core and total minutes into chapter 00's and the README's chapter tables."""
+    minutes = {chapter: (core, total) for chapter, core, total in summary(paths)}
+    readme = REPO / "README.md"
+    readme.write_text(_update_rows(readme.read_text(encoding="utf-8"), minutes), encoding="utf-8")
+    start_here = NOTEBOOKS / "00-start-here.ipynb"
+    notebook = json.loads(start_here.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = _update_rows(_source(cell), minutes).splitlines(keepends=True)
+    start_here.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -170,8 +201,12 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--write", action="store_true", help="set the headings' minutes to the estimates")
     parser.add_argument("--summary", action="store_true", help="core and total minutes per chapter")
+    parser.add_argument("--tables", action="store_true", help="write them into chapter 00 and the README")
     args = parser.parse_args()
     paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+    if args.tables:
+        update_tables(sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")))
+        args.summary = True
     if args.summary:
         rows = summary(paths)
         for chapter, core, total in rows:

@@ -30,8 +30,11 @@ KEY_PACKAGES = (
     "numpy",
     "psutil",
     "tqdm",
-    "nbval",
-    "pytest",
+    # chapters 05 and 08 and the exercise on executors: joblib (with loky and cloudpickle) and Dask
+    "joblib",
+    "cloudpickle",
+    "dask",
+    "distributed",
 )
 SUPPORTED_PYTHONS = ((3, 10), (3, 14))  # oldest and newest minor version the book is tested on
 POOL_CHECK_TIMEOUT_S = 60  # a spawn worker starts in ~0.1-0.3 s; 60 s allows a very slow laptop
