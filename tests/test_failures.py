@@ -216,7 +216,7 @@ def test_a_raising_callback_breaks_the_pool():
     """A callback that raises kills the result handler: no more results, and terminate() raises AssertionError."""
     run = demos.run_script("raising_callback", multiprocessing.get_start_method(), timeout=TIMEOUT_S)
     assert run.returncode == 0, run.stderr
-    assert "TimeoutError (ready: False)" in run.stdout
+    assert "TimeoutError (still not ready)" in run.stdout
     assert "died of: ValueError: callback failed on 9" in run.stdout
     assert "a later task, without callback: TimeoutError too" in run.stdout
     assert "AssertionError: Cannot have cache with result_han" in run.stdout
