@@ -414,7 +414,7 @@ def test_attach_demo_shows_an_unrelated_program_unlinking_the_block():
     run = demos.run_script("shm_leak", "attach", timeout=TIMEOUT_S)
     assert run.returncode == 0, run.stderr
     assert "the other program read: hello" in run.stdout
-    assert "still exists after the other program exited: False" in run.stdout
+    assert "still exists after the other program exited: no" in run.stdout
 
 
 @pytest.mark.skipif(os.name != "posix", reason="needs process groups and POSIX shared memory")
