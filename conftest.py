@@ -1,21 +1,17 @@
-"""pytest settings shared by the package tests (tests/) and the chapters (notebooks/, via nbval)."""
+"""pytest settings shared by the package tests (tests/) and the chapters (notebooks/, via nbval).
+
+The chapters' own machinery (their start method, their stderr, the leak check after each one) is the
+plugin tests/nbval_chapters.py, registered here; tests/ is on the import path through pyproject's
+``pythonpath``. The package tests' fixtures are in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
-import os
 import platform
-import re
-import tempfile
-import time
-import uuid
-import warnings
-from pathlib import Path
-
-import nbval.kernel
-import pytest
 
 import mpbook
-from mpbook import _leaks
+
+pytest_plugins = ["nbval_chapters"]
 
 
 def pytest_report_header(config):
@@ -28,156 +24,3 @@ def pytest_report_header(config):
         f"mpbook: Python {platform.python_version()} on {platform.system()}, "
         f"start method {method}, usable CPUs {mpbook.usable_cpus()}"
     ]
-
-
-# Chapters choose their start method in plain code, mp.set_start_method("spawn", force=True), as a
-# learner would. To re-run them under another method (MPBOOK_START_METHOD=forkserver make test),
-# each chapter's kernel runs this at start-up, from an IPython startup file: it makes
-# set_start_method use the method under test, whatever the chapter asked for.
-_FORCE_START_METHOD = """
-import multiprocessing as _mp, multiprocessing.context as _ctx
-_mpbook_method = {method!r}
-_mpbook_set = _ctx.DefaultContext.set_start_method
-def _mpbook_set_start_method(self, method=None, force=False):
-    return _mpbook_set(self, _mpbook_method, force=True)
-_ctx.DefaultContext.set_start_method = _mpbook_set_start_method
-_mp.set_start_method = _ctx._default_context.set_start_method
-_mp.set_start_method(_mpbook_method)
-"""
-
-
-def pytest_configure(config):
-    """Under MPBOOK_START_METHOD, give the chapters' kernels a startup file that switches the method."""
-    method = os.environ.get(mpbook.ENV_VAR, "").strip().lower()
-    if method and method != mpbook.DEFAULT_START_METHOD:
-        ipython_dir = Path(tempfile.mkdtemp(prefix="mpbook-ipython-"))
-        startup = ipython_dir / "profile_default" / "startup"
-        startup.mkdir(parents=True)
-        (startup / "00-start-method.py").write_text(_FORCE_START_METHOD.format(method=mpbook.start_method()))
-        os.environ["IPYTHONDIR"] = str(ipython_dir)  # the kernels nbval starts inherit it
-
-
-def pytest_collectstart(collector):
-    """Do not compare stderr of chapters: it carries warnings and child-process noise, not lessons."""
-    if collector.fspath and collector.fspath.ext == ".ipynb":
-        collector.skip_compare += ("stderr",)
-
-
-# --- leak checks for chapters: nothing may outlive a notebook -------------------------------
-# Each chapter's kernel gets a token in its environment, inherited by every process it starts.
-# After the kernel has stopped, a process still carrying the token, or a new /dev/shm segment,
-# is a leak: it is cleaned up and reported as an error of the chapter's last cell.
-
-_notebook_state: dict = {}
-# multiprocessing's resource tracker prints this to its stderr when it had to clean up after a
-# process: a pool or SharedMemory that was never closed. nbval sends a kernel's stderr to
-# /dev/null; each chapter's kernel writes it to a log instead, read after the kernel stopped.
-# loky's tracker (joblib) also reports "folder" and "file" objects: joblib's memory-mapping
-# folders, which joblib removes in an atexit handler that a kernel never reaches (see
-# _END_LIKE_A_SCRIPT); the tracker removes them instead, so those are not leaks.
-_TRACKER_WARNING = re.compile(
-    r"resource_tracker: There appear to be \d+ leaked (?:semaphore|shared_memory) objects?[^\n]*"
-)
-_kernel_logs: dict[str, Path] = {}
-_start_new_kernel = nbval.kernel.start_new_kernel
-
-
-def _start_kernel_with_a_log(*args, **kwargs):
-    token = os.environ.get(_leaks.TOKEN_VAR)
-    if token:
-        log = tempfile.NamedTemporaryFile(prefix="mpbook-kernel-", suffix=".log", delete=False)  # noqa: SIM115
-        kwargs["stderr"] = log  # the kernel and every process it starts inherit it
-        _kernel_logs[token] = Path(log.name)
-    return _start_new_kernel(*args, **kwargs)
-
-
-nbval.kernel.start_new_kernel = _start_kernel_with_a_log
-
-
-def _is_notebook_cell(item) -> bool:
-    return item.parent is not None and str(getattr(item.parent, "fspath", "")).endswith(".ipynb")
-
-
-# Run in a chapter's kernel after its last cell. It names the child processes still running
-# (the chapter forgot to close a pool or join a process), then does what a script's normal exit
-# does: multiprocessing's exit handler releases the semaphores of queues, locks and pools still
-# referenced. A kernel cannot exit that way: on shutdown, ipykernel sends SIGTERM to its child
-# processes until they are gone, the resource tracker ignores SIGTERM, and after 2.5 s the
-# kernel is itself terminated, before any exit handler ran. The tracker then unlinks what it
-# was left and prints "There appear to be N leaked semaphore objects" for objects that were in
-# use, not leaked. After this step, such a warning means a real leak (a SharedMemory never unlinked).
-_END_LIKE_A_SCRIPT = """
-import multiprocessing as _mpbook_mp, multiprocessing.util as _mpbook_util
-_mpbook_children = _mpbook_mp.active_children()
-print(", ".join(f"{p.name} (pid {p.pid})" for p in _mpbook_children))
-if not _mpbook_children:
-    _mpbook_util._exit_function()  # private, but exactly what atexit runs at a script's end
-"""
-
-
-def _end_like_a_script(kernel) -> str:
-    """Run _END_LIKE_A_SCRIPT in the chapter's kernel; return the child processes it found running."""
-    printed: list[str] = []
-
-    def keep_stdout(message):
-        if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
-            printed.append(message["content"]["text"])
-
-    try:
-        kernel.kc.execute_interactive(_END_LIKE_A_SCRIPT, timeout=60, output_hook=keep_stdout)
-    except Exception as exc:  # noqa: BLE001 - a kernel that cannot run it is reported by the leak check
-        warnings.warn(f"could not end the kernel cleanly: {exc!r}", stacklevel=1)
-    return "".join(printed).strip()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item):
-    """Before a chapter's kernel starts, give it a token and note the shared-memory segments."""
-    if _is_notebook_cell(item) and item.parent not in _notebook_state:
-        token = uuid.uuid4().hex
-        os.environ[_leaks.TOKEN_VAR] = token  # the kernel is started after this hook, and inherits it
-        _notebook_state[item.parent] = (token, _leaks.shm_segments())
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After a chapter's last cell and its kernel's shutdown, fail if a process or segment was left."""
-    last_cell = _is_notebook_cell(item) and (nextitem is None or nextitem.parent is not item.parent)
-    kernel = getattr(item.parent, "kernel", None) if last_cell else None
-    still_running = ""
-    if kernel is not None and kernel.is_alive():
-        still_running = _end_like_a_script(kernel)
-        # Shut the kernel down as JupyterLab does, not by killing it as nbval does: a killed
-        # kernel takes multiprocessing's resource tracker with it, and the semaphores of pools
-        # still referenced in the notebook stay in /dev/shm. A graceful exit unlinks them.
-        kernel.kc.stop_channels()
-        kernel.km.shutdown_kernel(now=False)
-    result = yield
-    if last_cell:
-        token, segments_before = _notebook_state.pop(item.parent)
-        os.environ.pop(_leaks.TOKEN_VAR, None)
-        deadline = time.monotonic() + 5  # workers and the resource tracker take a moment to exit
-        while (processes := _leaks.processes_with_token(token)) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        segments = _leaks.orphaned(_leaks.shm_segments() - segments_before)
-        log = _kernel_logs.pop(token, None)
-        tracker_warnings = []
-        if log is not None:
-            tracker_warnings = _TRACKER_WARNING.findall(log.read_text(errors="replace"))
-            log.unlink(missing_ok=True)
-        segments = _leaks.set_aside_semaphores(segments, item.parent.name)
-        if still_running:
-            raise AssertionError(
-                f"{item.parent.name} ended with child processes still running: {still_running}. "
-                "Close or join every pool and process the chapter starts (a with-block, or close() and join())."
-            )
-        if processes or segments or tracker_warnings:
-            description = _leaks.describe(processes)
-            _leaks.kill(processes)
-            _leaks.remove_segments(segments)
-            raise AssertionError(
-                f"{item.parent.name} left behind: {len(processes)} process(es) [{description}], "
-                f"shared-memory segments {sorted(segments)}, resource tracker warnings {tracker_warnings}. "
-                "They have been cleaned up; find the pool, process or SharedMemory the chapter did not close."
-            )
-    return result

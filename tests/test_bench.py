@@ -3,6 +3,7 @@
 Timings are never asserted: they depend on the machine and on what else it is doing. What is
 asserted is structure and sanity: the files exist, every median lies between its min and max,
 speedups are positive, every parallel result equals the serial one, and each target is computed.
+The targets' logic on made-up results is in tests/test_bench_targets.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 import pytest
 
 from mpbook import bench
+from mpbook.bench import suite
+from mpbook.bench.harness import machine_stem
+from mpbook.bench.records import PEER, RECIPE, Report
 
 QUICK_TIMEOUT_S = 240  # quick mode takes about 35 s on 2 idle cores; generous for a busy CI machine
 
@@ -37,7 +41,7 @@ def quick_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess, dict
     out = tmp_path_factory.mktemp("bench")
     done = _run("--quick", "--out", str(out), timeout=QUICK_TIMEOUT_S)
     assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads((out / f"{bench.machine_stem(quick=True)}.json").read_text(encoding="utf-8"))
+    report = json.loads((out / f"{machine_stem(quick=True)}.json").read_text(encoding="utf-8"))
     return out, done, report
 
 
@@ -55,8 +59,9 @@ def _measures(node):
 
 @pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
 def test_quick_run_writes_json_markdown_and_plots(quick_run):
+    """A quick run writes its JSON, its Markdown with the targets table, and a PNG per plotted workload."""
     out, _done, report = quick_run
-    stem = bench.machine_stem(quick=True)
+    stem = machine_stem(quick=True)
     assert report["stem"] == stem
     for name in report["files"]:
         assert (out / name).is_file(), name
@@ -71,6 +76,7 @@ def test_quick_run_writes_json_markdown_and_plots(quick_run):
 
 @pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
 def test_quick_run_records_the_environment(quick_run):
+    """The report names the Python, the start method, the CPUs and the package versions it ran with."""
     _out, _done, report = quick_run
     env = report["environment"]
     assert env["quick"] is True
@@ -84,6 +90,7 @@ def test_quick_run_records_the_environment(quick_run):
 
 @pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
 def test_every_measure_is_a_median_of_repetitions_between_min_and_max(quick_run):
+    """Every measure holds its positive repetitions, their median between their min and max."""
     _out, _done, report = quick_run
     measures = list(_measures(report["workloads"]))
     assert len(measures) > 20
@@ -97,6 +104,7 @@ def test_every_measure_is_a_median_of_repetitions_between_min_and_max(quick_run)
 
 @pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
 def test_parallel_results_equal_serial_results(quick_run):
+    """Every workload and every measure reports its results equal to the expected ones."""
     _out, _done, report = quick_run
     for name, workload in report["workloads"].items():
         assert workload["correct"] is True, name
@@ -106,28 +114,47 @@ def test_parallel_results_equal_serial_results(quick_run):
 
 @pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
 def test_speedups_and_ratios_are_positive(quick_run):
+    """Every runner of the cpu workload has a positive speedup on each pool size; every derived figure is positive."""
     _out, _done, report = quick_run
-    cpu = report["workloads"]["cpu"]
-    assert set(cpu["workers"]) == {str(n) for n in range(1, report["environment"]["usable_cpus"] + 1)}
-    for measures in cpu["workers"].values():
-        assert {"Pool.starmap (default chunksize)", "ProcessPoolExecutor.map", "joblib Parallel"} <= set(
-            measures
-        )
-        assert {"Dask client.map", "recipe_map"} <= set(measures)
-        for stats in measures.values():
-            assert stats["speedup"] > 0
-            assert stats["efficiency"] > 0
-    for stats in report["workloads"]["tiny"]["measures"].values():
-        assert stats["vs_serial"] > 0
-        assert stats["per_task_us"] > 0
-    for stats in report["workloads"]["data"]["measures"].values():
-        assert stats["gb_per_s"] > 0
-    for stats in report["workloads"]["counters"]["measures"].values():
-        assert stats["per_increment_us"] > 0
+    results = Report.from_json(report).workloads
+    cpu = results["cpu"]
+    assert {m.workers for m in cpu.measures} == set(range(1, report["environment"]["usable_cpus"] + 1))
+    for n in range(1, report["environment"]["usable_cpus"] + 1):
+        runners = {m.id for m in cpu.select(workers=n)}
+        assert runners == {"serial", "pool_starmap", "executor_map", "joblib", "dask", "recipe"}
+        for m in cpu.select(workers=n):
+            if m.id != "serial":
+                assert m.figures["speedup"] > 0
+                assert m.figures["efficiency"] > 0
+    for name, figure in [
+        ("tiny", "vs_serial"),
+        ("tiny", "per_task_us"),
+        ("data", "gb_per_s"),
+        ("counters", "per_increment_us"),
+    ]:
+        for m in results[name].measures:
+            assert m.figures[figure] > 0, (name, m.id)
+
+
+@pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
+def test_measures_carry_the_ids_and_roles_their_workload_declares(quick_run):
+    """The JSON reads back as records; each workload measured exactly its declared variants, one recipe among them."""
+    _out, _done, report = quick_run
+    results = Report.from_json(report).workloads
+    for name, module in suite.WORKLOADS.items():
+        declared = {v.id: v.role for v in module.VARIANTS}
+        measured = {m.id: m.role for m in results[name].measures}
+        if name == "start":  # one Process row per start method this platform offers
+            declared = {k: v for k, v in declared.items() if not k.startswith("process_") or k in measured}
+        assert measured == declared, name
+        if name != "start":
+            assert RECIPE in measured.values(), name
+            assert PEER in measured.values(), name
 
 
 @pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
 def test_targets_are_computed_from_the_run(quick_run):
+    """Every goal is judged on a full quick run, and met agrees with the measured value and threshold."""
     _out, _done, report = quick_run
     ids = {t["id"] for t in report["targets"]}
     assert {
@@ -149,6 +176,7 @@ def test_targets_are_computed_from_the_run(quick_run):
 
 @pytest.mark.timeout(QUICK_TIMEOUT_S + 30)
 def test_outputs_name_no_host_and_no_absolute_path(quick_run):
+    """The JSON and Markdown name neither the host, nor the home folder, nor the output folder."""
     import platform
 
     out, _done, report = quick_run
@@ -174,6 +202,7 @@ def test_outputs_name_no_host_and_no_absolute_path(quick_run):
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(args, expected):
+    """A bad option exits with status 2 and a message, never a traceback."""
     done = _run(*args)
     assert done.returncode == 2
     assert expected in done.stderr
@@ -182,6 +211,7 @@ def test_bad_arguments_exit_2_with_a_message(args, expected):
 
 @pytest.mark.timeout(60)
 def test_out_that_is_a_file_exits_2(tmp_path):
+    """--out naming a file, not a folder, exits with status 2 and says so."""
     existing = tmp_path / "a-file"
     existing.write_text("not a folder")
     done = _run("--only", "counters", "--out", str(existing))
@@ -192,6 +222,7 @@ def test_out_that_is_a_file_exits_2(tmp_path):
 
 @pytest.mark.timeout(60)
 def test_a_bad_start_method_exits_2(tmp_path):
+    """An unknown MPBOOK_START_METHOD exits with status 2, naming the variable."""
     done = subprocess.run(
         [sys.executable, "-m", "mpbook.bench", "--out", str(tmp_path)],
         capture_output=True,
@@ -206,6 +237,7 @@ def test_a_bad_start_method_exits_2(tmp_path):
 
 @pytest.mark.timeout(60)
 def test_recipe_chunksize_gives_a_few_chunks_per_worker():
+    """recipe_chunksize cuts the items into about four chunks per worker, at least one item each."""
     assert bench.recipe_chunksize(20_000, 2) == 2_500
     assert bench.recipe_chunksize(3, 2) == 1
     assert bench.recipe_chunksize(0, 4) == 1
@@ -215,6 +247,7 @@ def test_recipe_chunksize_gives_a_few_chunks_per_worker():
 
 @pytest.mark.timeout(120)
 def test_recipe_map_and_share_array_give_the_serial_results():
+    """recipe_map on a recipe_pool, with an array shared by share_array, returns what a serial loop would."""
     import numpy as np
 
     from mpbook.tuning import sum_shared_rows
@@ -230,10 +263,38 @@ def test_recipe_map_and_share_array_give_the_serial_results():
     assert sum(sums) == float(data.sum())
 
 
-def test_bench_imports_only_the_standard_library_at_the_top():
+def test_chapter_06_finds_the_recipe_in_mpbook_bench():
+    """The names chapter 06 and the README quote from mpbook.bench are chapter 06's own, from mpbook.tuning."""
+    from mpbook import tuning
+
+    for name in ("recipe_map", "recipe_pool", "recipe_chunksize", "share_array"):
+        assert getattr(bench, name) is getattr(tuning, name), name
+
+
+BENCH_MODULES = sorted(
+    f"mpbook.bench.{path.stem}"
+    for path in Path(bench.__file__).parent.glob("*.py")
+    if path.stem not in ("__init__", "__main__")
+)
+
+
+@pytest.mark.parametrize("module", ["mpbook.bench", "mpbook.bench.__main__", *BENCH_MODULES])
+def test_bench_modules_import_only_the_standard_library_at_the_top(module):
+    """No module of the benchmarks imports NumPy, joblib, Dask or matplotlib when imported: they load where used."""
     code = (
-        "import sys, mpbook.bench; "
+        f"import sys, importlib; importlib.import_module({module!r}); "
         "print(sorted(m for m in ('numpy', 'joblib', 'dask', 'distributed', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_tasks_spawned_workers_import_stay_light():
+    """mpbook.bench.tasks, which the start workload's children import, pulls in none of the records' modules."""
+    code = (
+        "import sys, mpbook.bench.tasks; "
+        "print(sorted(m for m in ('dataclasses', 'statistics', 'inspect', 'mpbook.bench.records') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

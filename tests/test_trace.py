@@ -68,30 +68,6 @@ def test_executor_records_every_task_once(start_method):
     assert [r.chunk for r in records] == [task // 4 for task in range(len(args))]
 
 
-@pytest.mark.parametrize("start_method", START_METHODS)
-def test_plain_process_puts_its_record_on_a_queue(start_method):
-    """put_traced as a Process target puts (result, record) on the queue, recorded in that child."""
-    ctx = multiprocessing.get_context(start_method)
-    queue = ctx.Queue()
-    before = trace.clock()
-    procs = [ctx.Process(target=trace.put_traced, args=(queue, workers.square, i, i + 1)) for i in range(3)]
-    for proc in procs:
-        proc.start()
-    pairs = [queue.get(timeout=TIMEOUT_S) for _ in procs]  # drain before join: see chapter 02
-    for proc in procs:
-        proc.join(timeout=TIMEOUT_S)
-        assert proc.exitcode == 0, f"{proc.name} exited with {proc.exitcode}"
-    after = trace.clock()
-    queue.close()
-    queue.join_thread()
-    pairs.sort(key=lambda pair: pair[1].task)
-    assert [result for result, _ in pairs] == [1, 4, 9]
-    records = [record for _, record in pairs]
-    _check_records(records, 3, pool_size=3, before=before, after=after)
-    assert {(r.pid, r.worker) for r in records} == {(p.pid, p.name) for p in procs}
-    assert all(r.chunk is None for r in records), "a lone Process has no chunks"
-
-
 def test_traced_pickles_by_reference_and_runs_like_the_function():
     """A Traced wrapper survives pickling and returns the function's result with a record of this process."""
     traced = pickle.loads(pickle.dumps(trace.Traced(workers.count_primes, star=True)))

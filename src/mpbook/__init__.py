@@ -26,7 +26,19 @@ __all__ = [
     "usable_cpus",
 ]
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    """Return ``mpbook.__version__`` when first asked for (PEP 562), never at import.
+
+    The version is written once, in pyproject.toml; an installed mpbook reads it from its package
+    metadata. Reading metadata imports ``importlib.metadata`` (tens of milliseconds), which every
+    spawned child would pay for if this ran at import time.
+    """
+    if name == "__version__":
+        from mpbook._version import version
+
+        return version()
+    raise AttributeError(f"module 'mpbook' has no attribute {name!r}")
 
 
 def check(exercise: str) -> None:

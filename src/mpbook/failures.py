@@ -14,11 +14,6 @@ for ``faulthandler`` to show where.
 the whole process group, so every pool worker gets a ``KeyboardInterrupt`` too. The
 `ignore_sigint` initializer makes workers ignore it, and leaves the parent to stop them.
 
-**Clean-up after a kill.** A program killed with SIGKILL together with its resource tracker
-(as a deadline kills a whole process group) cannot unlink the named semaphores its pools
-created; on Linux they stay as files in /dev/shm. `removing_leaked_semaphores` removes the
-ones that appeared while it was active and that no live process still uses.
-
 **Logging from workers.** A worker's log records cannot reach the parent's handlers directly
 (the parent's handlers live in the parent), so `log_to_queue` sends them through a queue:
 
@@ -31,7 +26,6 @@ Standard library only, as every spawned child imports this module.
 
 from __future__ import annotations
 
-import contextlib
 import faulthandler
 import logging
 import logging.handlers
@@ -40,9 +34,6 @@ import os
 import signal
 import sys
 import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 __all__ = [
     "WORKER_LOGGER",
@@ -52,7 +43,6 @@ __all__ = [
     "kill_own_worker",
     "log_to_queue",
     "raise_to_power",
-    "removing_leaked_semaphores",
     "report_ready",
     "square_and_log",
     "take_reciprocal",
@@ -188,73 +178,3 @@ def dump_stacks_after(seconds: float) -> None:
     except (AttributeError, OSError, ValueError):
         stream = sys.__stderr__
     faulthandler.dump_traceback_later(seconds, repeat=False, file=stream)
-
-
-# --- clean-up ------------------------------------------------------------------------------------
-
-
-SHM_DIR = Path("/dev/shm")  # where Linux keeps named semaphores and shared memory, as files
-
-
-def _semaphore_files() -> set[str]:
-    """Return the names of the multiprocessing semaphores now in /dev/shm (none where there is no /dev/shm)."""
-    try:
-        return {entry.name for entry in SHM_DIR.iterdir() if entry.name.startswith("sem.mp-")}
-    except OSError:
-        return set()
-
-
-def _unused(names: set[str]) -> set[str]:
-    """Return those of the /dev/shm names that no live process has mapped, matched by (device, inode).
-
-    glibc maps a new semaphore under a temporary name before linking it to its final one, so
-    the name in /proc/PID/maps can differ; the file's identity cannot. The device matters too:
-    another /dev/shm (a container, a private mount) numbers its files from 1 as well.
-    """
-    wanted = {}
-    for name in names:
-        with contextlib.suppress(OSError):
-            info = (SHM_DIR / name).stat()
-            wanted[(info.st_dev, info.st_ino)] = name
-    in_use = set()
-    for maps in Path("/proc").glob("[0-9]*/maps"):
-        with contextlib.suppress(OSError, ValueError):
-            for line in maps.read_text().splitlines():
-                fields = line.split()
-                if len(fields) >= 6 and "/dev/shm/" in line:
-                    major, minor = (int(part, 16) for part in fields[3].split(":"))
-                    name = wanted.get((os.makedev(major, minor), int(fields[4])))
-                    if name is not None:
-                        in_use.add(name)
-    return set(wanted.values()) - in_use
-
-
-@contextlib.contextmanager
-def removing_leaked_semaphores(settle_s: float = 2.0) -> Iterator[list[str]]:
-    """Yield a list; on exit, unlink the multiprocessing semaphores left in /dev/shm meanwhile, and list their names.
-
-    Only semaphores (``sem.mp-*``) that appeared inside the block and that no live process
-    has mapped are removed: those nobody can use any more. Processes killed just before the
-    block ends may take a moment to let go, so it looks again for up to `settle_s` seconds
-    while some are still in use. Linux only: elsewhere named semaphores cannot be listed, and
-    the list stays empty.
-    """
-    if isinstance(settle_s, bool) or not isinstance(settle_s, (int, float)) or not 0 <= settle_s < math.inf:
-        raise ValueError(f"settle_s must be a number of seconds >= 0, got {settle_s!r}")
-    before = _semaphore_files()
-    removed: list[str] = []
-    try:
-        yield removed
-    finally:
-        deadline = time.monotonic() + settle_s
-        while True:
-            new = _semaphore_files() - before
-            unused = _unused(new)
-            for name in sorted(unused):
-                with contextlib.suppress(FileNotFoundError):
-                    (SHM_DIR / name).unlink()
-                    removed.append(name)
-            before |= unused
-            if unused == new or time.monotonic() >= deadline:
-                break
-            time.sleep(0.1)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -131,77 +132,128 @@ def timeline(
     records = _check_records(records)
     if not isinstance(title, str):
         raise TypeError(f"title must be a str, got {type(title).__name__}")
-
     t0 = min(r.start for r in records)
     span = max(r.end for r in records) - t0
     span = span if span > 0 else 1e-9  # all tasks instantaneous: keep the axis non-degenerate
-
     rows = sorted(
-        {(r.pid, r.worker, r.thread) for r in records},
+        {_row_of(r) for r in records},
         key=lambda row: (_natural_key(row[1]), _natural_key(row[2]), row[0]),
     )
-    row_index = {row: i for i, row in enumerate(rows)}
-    labels = _row_labels(rows)
-
     if ax is None:
         fig, ax = _new_figure(9.5, max(2.8, 1.4 + 0.65 * len(rows)))
     else:
         fig = ax.figure
 
-    # Grey bands for the whole run behind each row: what is not covered by a bar is idle time.
-    for i in range(len(rows)):
+    _draw_idle_bands(ax, len(rows), span)
+    key = _chunk_colors(records)
+    by_row = _draw_task_bars(ax, records, rows, key.colors, t0)
+    if len(records) <= LABEL_MAX_TASKS:
+        _number_wide_bars(ax, records, rows, key.colors, t0, span)
+    _label_rows_and_axes(ax, records, rows, by_row, span, title)
+    _draw_key(fig, ax, key)
+    return fig
+
+
+def _row_of(record: TaskRecord) -> tuple[int, str, str]:
+    """Return the timeline row a record belongs to: (pid, worker, thread)."""
+    return (record.pid, record.worker, record.thread)
+
+
+def _draw_idle_bands(ax: Axes, n_rows: int, span: float) -> None:
+    """Draw a grey band for the whole run behind each row: what no bar covers is idle time."""
+    for i in range(n_rows):
         ax.broken_barh(
             [(0, span)], (i - BAR_HEIGHT / 2, BAR_HEIGHT), facecolors=IDLE_COLOR, zorder=0, gid="idle"
         )
 
-    chunks = sorted({r.chunk for r in records if r.chunk is not None})
-    legend_handles: list[Patch] = []
-    colorbar_norm = None
-    if not chunks:
-        colors = [UNCHUNKED_COLOR] * len(records)
-    elif len(chunks) <= MAX_CHUNKS_IN_LEGEND:
-        palette = plt.get_cmap("tab10")
-        chunk_color = {chunk: palette(k % 10) for k, chunk in enumerate(chunks)}
-        colors = [chunk_color.get(r.chunk, UNCHUNKED_COLOR) for r in records]
-        for chunk in chunks:
-            tasks = sorted(r.task for r in records if r.chunk == chunk)
-            span_text = f"task {tasks[0]}" if len(tasks) == 1 else f"tasks {tasks[0]}–{tasks[-1]}"
-            legend_handles.append(Patch(color=chunk_color[chunk], label=f"chunk {chunk}: {span_text}"))
-    else:
-        colorbar_norm = Normalize(vmin=chunks[0], vmax=chunks[-1])
-        cmap = plt.get_cmap("viridis")
-        colors = [cmap(colorbar_norm(r.chunk)) if r.chunk is not None else UNCHUNKED_COLOR for r in records]
 
-    # One collection of bars per worker (broken_barh), not one patch per task (barh): for
-    # 20 000 tasks that takes 0.2 s here instead of 10 s.
+class _ChunkKey(NamedTuple):
+    """The colour of each record's bar, and how the figure explains them: legend entries or a colorbar."""
+
+    colors: list
+    legend: list[Patch]
+    colorbar_norm: Normalize | None
+
+
+def _chunk_colors(records: list[TaskRecord]) -> _ChunkKey:
+    """Return the bar colours: one colour (no chunks), tab10 with a legend (few chunks), viridis (many)."""
+    chunks = sorted({r.chunk for r in records if r.chunk is not None})
+    if not chunks:
+        return _ChunkKey([UNCHUNKED_COLOR] * len(records), [], None)
+    if len(chunks) > MAX_CHUNKS_IN_LEGEND:
+        norm = Normalize(vmin=chunks[0], vmax=chunks[-1])
+        cmap = plt.get_cmap("viridis")
+        return _ChunkKey(
+            [cmap(norm(r.chunk)) if r.chunk is not None else UNCHUNKED_COLOR for r in records], [], norm
+        )
+    palette = plt.get_cmap("tab10")
+    chunk_color = {chunk: palette(k % 10) for k, chunk in enumerate(chunks)}
+    legend = []
+    for chunk in chunks:
+        tasks = sorted(r.task for r in records if r.chunk == chunk)
+        span_text = f"task {tasks[0]}" if len(tasks) == 1 else f"tasks {tasks[0]}–{tasks[-1]}"
+        legend.append(Patch(color=chunk_color[chunk], label=f"chunk {chunk}: {span_text}"))
+    return _ChunkKey([chunk_color.get(r.chunk, UNCHUNKED_COLOR) for r in records], legend, None)
+
+
+def _draw_task_bars(
+    ax: Axes, records: list[TaskRecord], rows: list[tuple[int, str, str]], colors: list, t0: float
+) -> dict[tuple[int, str, str], list[int]]:
+    """Draw one bar per task in its worker's row; return {row: indices of its records}.
+
+    One collection of bars per worker (broken_barh), not one patch per task (barh): for
+    20 000 tasks that takes 0.2 s here instead of 10 s.
+    """
     edge = {"edgecolor": "white", "linewidth": 0.8} if len(records) <= EDGE_MAX_TASKS else {"linewidth": 0}
     by_row: dict[tuple[int, str, str], list[int]] = {row: [] for row in rows}
     for k, record in enumerate(records):
-        by_row[(record.pid, record.worker, record.thread)].append(k)
-    for row, indices in by_row.items():
+        by_row[_row_of(record)].append(k)
+    for i, indices in enumerate(by_row.values()):  # in the order of rows: row i
         ax.broken_barh(
             [(records[k].start - t0, records[k].end - records[k].start) for k in indices],
-            (row_index[row] - BAR_HEIGHT / 2, BAR_HEIGHT),
+            (i - BAR_HEIGHT / 2, BAR_HEIGHT),
             facecolors=[colors[k] for k in indices],
             zorder=2,
             gid="tasks",
             **edge,
         )
+    return by_row
 
-    if len(records) <= LABEL_MAX_TASKS:
-        for record, color in zip(records, colors, strict=True):
-            if (record.end - record.start) >= LABEL_MIN_WIDTH_FRACTION * span:
-                ax.text(
-                    (record.start + record.end) / 2 - t0,
-                    row_index[(record.pid, record.worker, record.thread)],
-                    str(record.task),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color=_text_color(color),
-                    zorder=3,
-                )
 
+def _number_wide_bars(
+    ax: Axes,
+    records: list[TaskRecord],
+    rows: list[tuple[int, str, str]],
+    colors: list,
+    t0: float,
+    span: float,
+) -> None:
+    """Write each task's number inside its bar, where the bar is wide enough to hold it."""
+    row_index = {row: i for i, row in enumerate(rows)}
+    for record, color in zip(records, colors, strict=True):
+        if (record.end - record.start) >= LABEL_MIN_WIDTH_FRACTION * span:
+            ax.text(
+                (record.start + record.end) / 2 - t0,
+                row_index[_row_of(record)],
+                str(record.task),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=_text_color(color),
+                zorder=3,
+            )
+
+
+def _label_rows_and_axes(
+    ax: Axes,
+    records: list[TaskRecord],
+    rows: list[tuple[int, str, str]],
+    by_row: dict[tuple[int, str, str], list[int]],
+    span: float,
+    title: str,
+) -> None:
+    """Label each row with its worker, task count and busy share; set the axes' limits, labels and grid."""
+    labels = _row_labels(rows)
     tick_labels = []
     for row in rows:
         mine = [records[k] for k in by_row[row]]
@@ -216,13 +268,19 @@ def timeline(
     ax.grid(axis="x", alpha=0.3, zorder=1)
     ax.set_axisbelow(True)
 
-    if legend_handles:
-        legend_handles.append(Patch(color=IDLE_COLOR, label="idle"))
+
+def _draw_key(fig: Figure, ax: Axes, key: _ChunkKey) -> None:
+    """Explain the colours: a legend of chunks, a colorbar of many chunks, or "task" and "idle"."""
+    if key.legend:
         ax.legend(
-            handles=legend_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False
+            handles=[*key.legend, Patch(color=IDLE_COLOR, label="idle")],
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=9,
+            frameon=False,
         )
-    elif colorbar_norm is not None:
-        mappable = plt.cm.ScalarMappable(norm=colorbar_norm, cmap="viridis")
+    elif key.colorbar_norm is not None:
+        mappable = plt.cm.ScalarMappable(norm=key.colorbar_norm, cmap="viridis")
         fig.colorbar(mappable, ax=ax, label="chunk", pad=0.01)
     else:
         ax.legend(
@@ -232,7 +290,6 @@ def timeline(
             fontsize=9,
             frameon=False,
         )
-    return fig
 
 
 def _check_measurements(measurements: object) -> dict[int, float]:

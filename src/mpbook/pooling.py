@@ -39,7 +39,10 @@ import math
 import os
 import time
 
-from mpbook.workers import _require_int  # one argument check for every worker module
+from mpbook.workers import (
+    _require_int,  # one argument check for every worker module
+    is_prime,  # trial division: the slow way, on purpose
+)
 
 __all__ = [
     "EXIT_CODE",
@@ -70,17 +73,6 @@ def _require_range(start: object, stop: object) -> tuple[int, int]:
     return start, stop
 
 
-def _is_prime(n: int) -> bool:
-    """Return True if n is prime, by trial division (the slow way, on purpose)."""
-    if n < 2:
-        return False
-    if n < 4:
-        return True
-    if n % 2 == 0:
-        return False
-    return all(n % divisor != 0 for divisor in range(3, math.isqrt(n) + 1, 2))
-
-
 def build_prime_table(limit: int) -> bytes:
     """Return a table t of length limit with t[n] == 1 exactly when n is prime: costly on purpose.
 
@@ -88,7 +80,7 @@ def build_prime_table(limit: int) -> bytes:
     setup (loading a model, opening a connection) that a task needs before it can start.
     """
     _require_int("limit", limit, minimum=0)
-    return bytes(_is_prime(n) for n in range(limit))
+    return bytes(is_prime(n) for n in range(limit))
 
 
 def load_prime_table(limit: int, counter: object = None) -> None:

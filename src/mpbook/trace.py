@@ -14,8 +14,7 @@ under every start method, spawn included. `traced_map` runs a whole map on a
 `multiprocessing.Pool` or a `concurrent.futures` executor and returns the results in input
 order together with one record per task. Pools and executors cut the input into chunks,
 consecutive runs of ``chunksize`` tasks that travel to a worker as one message; the parent
-knows the chunksize, so each record carries its chunk and a timeline can colour by it. `put_traced` is the
-same recording for a plain `Process`, which returns nothing, so it puts its record on a queue.
+knows the chunksize, so each record carries its chunk and a timeline can colour by it.
 
 Like every module a spawned child imports, this one is standard library only at import time.
 """
@@ -43,7 +42,6 @@ __all__ = [
     "TaskRecord",
     "Traced",
     "clock",
-    "put_traced",
     "traced_call",
     "traced_map",
 ]
@@ -233,15 +231,6 @@ class _TracedChunk:
     def __setstate__(self, state: Traced) -> None:
         """Restore from the Traced sent by __getstate__."""
         self.traced = state
-
-
-def put_traced(queue: Any, func: Callable[..., Any], task: int, *args: Any) -> None:
-    """Return nothing; run func(*args) as `task` and put (result, TaskRecord) on queue.
-
-    A target for a plain `Process`, whose return value is lost:
-    ``Process(target=put_traced, args=(queue, square, 0, 7))``.
-    """
-    queue.put(traced_call(func, task, *args))
 
 
 def _pool_default_chunksize(pool: multiprocessing.pool.Pool, n_tasks: int) -> int:

@@ -33,6 +33,12 @@ variables those libraries read, once, when they are loaded.
 **CPUs.** `count_cpus` reports ``os.cpu_count()`` beside the CPUs the process may really use,
 optionally after restricting its own CPU affinity (Linux).
 
+**The recipe.** Chapter 06's advice as one map, `recipe_map` on a pool from `recipe_pool`: one
+long-lived pool of the book's start method with one worker per usable CPU, created once and
+reused; about four chunks per worker (`recipe_chunksize`); tasks that carry indices, not data,
+with a large array in shared memory (`share_array`); a timeout on the wait. ``make bench``
+(`mpbook.bench`) measures it against the peers.
+
 Standard library only at import time: every spawned child imports this module. NumPy and
 psutil are imported inside the functions that need them.
 """
@@ -45,7 +51,7 @@ import math
 import os
 import time
 
-from mpbook.config import usable_cpus
+from mpbook.config import get_context, usable_cpus
 from mpbook.workers import _require_int  # one argument check for every worker module
 
 # For annotations only (postponed by the __future__ import): `typing` and `mpbook.sharing`
@@ -67,7 +73,11 @@ __all__ = [
     "load_array",
     "multiply_matrices",
     "payload_length",
+    "recipe_chunksize",
+    "recipe_map",
+    "recipe_pool",
     "set_blas_thread_variables",
+    "share_array",
     "sum_array",
     "sum_loaded_rows",
     "sum_shared_rows",
@@ -82,6 +92,9 @@ BLAS_THREAD_VARIABLES = (
     "VECLIB_MAXIMUM_THREADS",  # Apple Accelerate
     "NUMEXPR_NUM_THREADS",  # numexpr
 )
+
+RECIPE_CHUNKS_PER_WORKER = 4  # a few chunks per worker, each carrying several tasks (section 5)
+RECIPE_TIMEOUT_S = 600.0  # the recipe's wait: far above any map of the book, short of forever
 
 # This process's copy of the array load_array received (a pool initializer); None until then.
 _ARRAY: Any = None
@@ -283,3 +296,64 @@ def count_cpus(restrict_to: int | None = None) -> dict[str, int | bool | None]:
             os.sched_setaffinity(0, allowed[:restrict_to])
             restricted = True
     return {"cpu_count": os.cpu_count(), "usable": usable_cpus(), "restricted": restricted}
+
+
+# --- the recipe ----------------------------------------------------------------------------
+
+
+def recipe_pool(workers: int | None = None, initializer=None, initargs: tuple = ()):
+    """Return a Pool the book's way: its start method (`get_context`), one worker per usable CPU.
+
+    Create it once, reuse it for every map, close it with a ``with`` block (chapter 06, section 6).
+    """
+    if workers is None:
+        workers = usable_cpus()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    return get_context().Pool(workers, initializer=initializer, initargs=initargs)
+
+
+def recipe_chunksize(n_items: int, workers: int) -> int:
+    """Return the chunksize of the recipe: about RECIPE_CHUNKS_PER_WORKER chunks per worker, at least 1."""
+    if n_items < 0 or workers < 1:
+        raise ValueError(f"need n_items >= 0 and workers >= 1, got {n_items}, {workers}")
+    return max(1, math.ceil(n_items / (RECIPE_CHUNKS_PER_WORKER * workers)))
+
+
+def recipe_map(pool, func, items, *, star: bool = False, timeout: float = RECIPE_TIMEOUT_S) -> list:
+    """Return [func(item) for item in items] (``func(*item)`` with star=True), computed the book's way.
+
+    Chapter 06's recipe for a map: a long-lived `Pool` (`recipe_pool`) sized to the usable CPUs;
+    a few chunks per worker (`recipe_chunksize`), so each message carries many tiny tasks but the
+    workers still share uneven work; arguments that are indices or names (a `SharedArrayRef`
+    from `share_array`), never a large array; a timeout on the wait. Results in input order.
+    """
+    items = list(items)
+    workers = getattr(pool, "_processes", None) or usable_cpus()
+    chunksize = recipe_chunksize(len(items), workers)
+    mapper = pool.starmap_async if star else pool.map_async
+    return mapper(func, items, chunksize=chunksize).get(timeout=timeout)
+
+
+@contextlib.contextmanager
+def share_array(array: Any) -> Iterator[SharedArrayRef]:
+    """Copy a NumPy array into a new shared memory block; yield its `SharedArrayRef`; then free the block.
+
+    The recipe's way to give many tasks a large array: one copy, whatever the tasks and workers;
+    each task receives the ref (a few dozen bytes) and row indices (`sum_shared_rows`).
+    """
+    from multiprocessing import shared_memory
+
+    import numpy as np
+
+    from mpbook.sharing import SharedArrayRef
+
+    block = shared_memory.SharedMemory(create=True, size=max(1, array.nbytes))
+    try:
+        view = np.frombuffer(block.buf, dtype=array.dtype, count=array.size).reshape(array.shape)
+        view[...] = array  # the one copy
+        del view  # close() refuses while a view holds the buffer
+        yield SharedArrayRef(block.name, tuple(array.shape), str(array.dtype))
+    finally:
+        block.close()
+        block.unlink()  # once, by the creator
