@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; root is normal in a container or a CI machine.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help venv lab test test-core e2e test-matrix test-versions test-package test-notebooks notebooks lint format clean bench bench-quick
+.PHONY: help venv lab test test-core e2e site site-test test-matrix test-versions test-package test-notebooks notebooks lint format clean bench bench-quick
 
 help:
 	@echo "make lab          open the book in JupyterLab (creates .venv on first use)"
@@ -21,23 +21,35 @@ help:
 	@echo "make test-versions  the whole suite on every Python 3.10-3.14 found on this machine"
 	@echo "make test-core    only the core sections of every chapter, each in a fresh kernel"
 	@echo "make e2e          every chapter run in a real JupyterLab and browser (needs chromium)"
+	@echo "make site         the book as a static website in site/_build/html (nothing re-executed)"
+	@echo "make site-test    build the website, then check it in a real browser (needs chromium)"
 	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
 	@echo "make lint         ruff check and format check, notebooks included"
 	@echo "make bench        the benchmarks (5 to 10 minutes): results in benchmarks/results/"
 	@echo "make bench-quick  the benchmarks at small sizes (about a minute), to check the harness"
+	@echo "make wheelhouse   every package the book needs, for every platform and Python, in wheelhouse/"
+	@echo "make test-wheelhouse  build a wheelhouse for this machine, install from it offline, run doctor"
 	@echo "Choose the start method with MPBOOK_START_METHOD=spawn|forkserver|fork (default spawn)."
+
+# `make lab FROM_WHEELHOUSE=../wheelhouse` installs from an instructor's wheelhouse (`make wheelhouse`),
+# with no network at all.
+FROM_WHEELHOUSE ?=
+PIP_SOURCE := $(if $(FROM_WHEELHOUSE),--no-index --find-links $(FROM_WHEELHOUSE),)
 
 venv: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --upgrade pip
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) -r requirements.txt
 	touch $(STAMP)
 
+# tools/lab/ holds JupyterLab settings for the book: a terminal opened in JupyterLab gets the venv
+# (`mpbook` and `python` are the book's), where a login shell would reset PATH.
 lab: $(STAMP)
 	$(BIN)/mpbook list
-	$(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-start-here.ipynb
+	JUPYTER_CONFIG_PATH="$(CURDIR)/tools/lab$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+		$(BIN)/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00-start-here.ipynb
 
 # pytest's settings (nbval in full mode, sanitize file, cell timeout) live in pyproject.toml,
 # so a plain `pytest` on a machine without make runs exactly the same suite.
@@ -71,6 +83,19 @@ e2e: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements-e2e.txt
 	MPBOOK_E2E=1 $(BIN)/python -m pytest tests/e2e -v -p no:cacheprovider
 
+# The book as a static website in site/_build/html, from the notebooks' stored outputs (nothing runs):
+# Sphinx + myst-nb, configured in site/conf.py. Needs only requirements-site.txt, not the whole book.
+site:
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements-site.txt
+	$(BIN)/python tools/build_site.py
+
+# The built website in Debian's chromium (as `make e2e`): every page with its images and no console
+# errors, every internal link, search, folded solutions. Screenshots in e2e-artifacts/.
+site-test: $(STAMP) site
+	$(BIN)/python -m pip install --quiet -r requirements-e2e.txt
+	MPBOOK_E2E=1 MPBOOK_SITE_TEST=1 $(BIN)/python -m pytest tests/e2e/test_site.py -v -p no:cacheprovider
+
 # Only the core sections of every chapter, each in a fresh kernel: the short path runs on its own.
 test-core: $(STAMP)
 	MPBOOK_CORE_PATH=1 $(BIN)/python -m pytest tests/test_core_path.py -v -p no:cacheprovider
@@ -94,6 +119,25 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m mpbook.bench --quick $(BENCH_ARGS)
 
+# Every package the book needs (requirements.txt, pip, the build backend), as wheels for Linux x86_64 and
+# aarch64, macOS x86_64 and arm64, Windows amd64, CPython 3.10-3.14, in one folder an instructor hands
+# out (INSTRUCTORS.md). WHEELHOUSE_PLATFORMS=here: only this machine and its Python. Otherwise
+# comma-separated lists, e.g. WHEELHOUSE_PLATFORMS=windows-amd64,macos-arm64 WHEELHOUSE_PYTHONS=3.12,3.13.
+WHEELHOUSE ?= wheelhouse
+WHEELHOUSE_PLATFORMS ?=
+WHEELHOUSE_PYTHONS ?=
+.PHONY: wheelhouse test-wheelhouse
+wheelhouse: $(STAMP)
+	$(BIN)/python tools/wheelhouse.py --dest $(WHEELHOUSE) \
+		$(if $(WHEELHOUSE_PLATFORMS),--platforms $(WHEELHOUSE_PLATFORMS)) \
+		$(if $(WHEELHOUSE_PYTHONS),--pythons $(WHEELHOUSE_PYTHONS))
+	du -sh $(WHEELHOUSE)
+
+# Slow (needs the network; ~40 s here): a wheelhouse for this machine only, an empty venv installed from it
+# with no network (no index, an unreachable proxy), then `mpbook doctor` from that venv.
+test-wheelhouse: $(STAMP)
+	MPBOOK_WHEELHOUSE_TEST=1 $(BIN)/python -m pytest tests/test_wheelhouse.py -v -p no:cacheprovider -m slow
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -103,4 +147,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info site/_build

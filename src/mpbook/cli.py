@@ -1,6 +1,6 @@
 """The `mpbook` command.
 
-Learners:     mpbook doctor | list | check EX | hint EX | reset EX
+Learners:     mpbook doctor | list | try EX | check EX | watch EX | hint EX | solution EX | reset EX
 Instructors:  mpbook verify | grade SUBMISSIONS --csv grades.csv --json-dir results/
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import importlib.metadata
+import importlib.util
 import multiprocessing
 import os
 import platform
@@ -21,24 +23,42 @@ from pathlib import Path
 
 from mpbook import config
 
-# The packages a chapter or the test suite imports; a missing one is a broken install.
-KEY_PACKAGES = (
-    "jupyterlab",
-    "ipykernel",
-    "ipywidgets",
-    "matplotlib",
-    "numpy",
-    "psutil",
-    "tqdm",
+# The packages a chapter or the test suite imports; a missing one is a broken install. Each with what
+# needs it, so a learner knows what a FAIL would break.
+KEY_PACKAGES = {
+    "jupyterlab": "JupyterLab, where you run the chapters",
+    "ipykernel": "the kernel that runs the chapters' cells",
+    "ipywidgets": "chapter 06's pool explorer",
+    "matplotlib": "the plots of chapters 01, 03, 04, 06 and 08",
+    "numpy": "chapters 03, 06, 07 and 08",
+    "psutil": "chapters 05 and 08, and the exercise checks",
+    "tqdm": "chapter 04's progress bar",
     # chapters 05 and 08 and the exercise on executors: joblib (with loky and cloudpickle) and Dask
-    "joblib",
-    "cloudpickle",
-    "dask",
-    "distributed",
-)
+    "joblib": "chapters 05 and 08",
+    "cloudpickle": "chapters 05 and 08",
+    "dask": "chapter 08 and its exercise",
+    "distributed": "chapter 08's Dask cluster and its exercise",
+}
+# Imported by doctor to prove they load, not only that pip recorded them; JupyterLab's server (about
+# 1 s to import) is only looked up: `make lab` starting it is its own proof.
+NOT_IMPORTED = ("jupyterlab",)
 SUPPORTED_PYTHONS = ((3, 10), (3, 14))  # oldest and newest minor version the book is tested on
 POOL_CHECK_TIMEOUT_S = 60  # a spawn worker starts in ~0.1-0.3 s; 60 s allows a very slow laptop
-FIX_INSTALL = "run `make lab` (or `pip install -r requirements.txt` inside the book's venv)"
+FIX_INSTALL = "install the book's packages into this Python: `python -m pip install -r requirements.txt`"
+# Free memory. The largest chapter is 03: its kernel and child processes need about 800 MB at the
+# peak (stated at the chapter's top; tools/measure_memory.py measured 730 MB, INSTRUCTORS.md lists
+# every chapter), and JupyterLab's server about 100 MB, counted as 200. MPBOOK_SMALL=1 shrinks the big
+# arrays of chapters 03 and 06, bringing the largest peak down to about 400 MB (chapters 06 and 08).
+MEMORY_PEAK_MB = 800
+MEMORY_PEAK_SMALL_MB = 400
+MEMORY_JUPYTERLAB_MB = 200
+SMALL_ENV_VAR = "MPBOOK_SMALL"
+# Linux keeps shared memory blocks in /dev/shm, which a container gets only 64 MB of unless told
+# otherwise; a block larger than what is left there kills the kernel (SIGBUS) when it is filled.
+# Chapter 03 holds 128 MB there at once (measured), 8 MB with MPBOOK_SMALL=1; 16 MB more for the rest.
+SHM_DIR = "/dev/shm"
+SHM_NEEDED_MB = 144
+SHM_NEEDED_SMALL_MB = 24
 
 
 class _Report:
@@ -126,6 +146,127 @@ def _shutdown_now(executor: ProcessPoolExecutor) -> None:
             process.join(timeout=5)
 
 
+def _book_python() -> str:
+    """Return the Python running doctor as a learner types it in the book's folder: `.venv/bin/python`."""
+    import mpbook
+
+    book = Path(mpbook.__file__).resolve().parents[2]  # the book's folder when installed from it (-e .)
+    try:
+        # .venv/bin/python, as typed in the book's folder
+        python = str(Path(sys.executable).relative_to(book))
+    except ValueError:
+        python = _short_path(sys.executable)
+    return f'"{python}"' if " " in python else python
+
+
+def _install_command() -> str:
+    """Return the command that installs the book's packages into the Python running doctor."""
+    return (
+        f"`{_book_python()} -m pip install -r requirements.txt` in the book's folder "
+        "(from an instructor's wheelhouse: add `--no-index --find-links wheelhouse`)"
+    )
+
+
+def _check_package(report: _Report, name: str, needed_by: str) -> None:
+    """Report a package the book needs: installed (pip's record) and importable, or how to fix it."""
+    try:
+        version = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        report.bad(name, f"not installed; needed for {needed_by}", _install_command())
+        return
+    try:
+        if name in NOT_IMPORTED:
+            if importlib.util.find_spec(name) is None:
+                raise ModuleNotFoundError(f"No module named {name!r}")
+        else:
+            importlib.import_module(name)
+    except Exception as exc:  # noqa: BLE001 - any failure to import is a broken install
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        report.bad(
+            name,
+            f"{version} is installed but `import {name}` fails ({type(exc).__name__}: {message})",
+            f"`{_book_python()} -m pip install --force-reinstall --no-deps {name}=={version}` "
+            "in the book's folder; if a line above says a package is missing, install that first",
+        )
+    else:
+        report.ok(name, version)
+
+
+def _available_memory_mb() -> int | None:
+    """Return the memory available to new programs without swapping, in MB; None without psutil."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    return psutil.virtual_memory().available // 2**20
+
+
+def _check_memory(report: _Report) -> None:
+    """Compare the free memory with what the book's largest chapter needs, JupyterLab included."""
+    available = _available_memory_mb()
+    small = os.environ.get(SMALL_ENV_VAR) == "1"
+    peak = MEMORY_PEAK_SMALL_MB if small else MEMORY_PEAK_MB
+    needed = peak + MEMORY_JUPYTERLAB_MB
+    mode = f" ({SMALL_ENV_VAR}=1)" if small else ""
+    if available is None:
+        report.info("free memory", "unknown: psutil is missing (see above)")
+        return
+    shown = f"{available / 1024:.1f} GB" if available >= 1024 else f"{available} MB"
+    if available >= needed:
+        report.ok("free memory", f"{shown} available; the largest chapter needs about {needed} MB{mode}")
+        return
+    if small:
+        fix = (
+            "close other programs (a browser with many tabs takes gigabytes), or use a hosted option "
+            "from INSTRUCTORS.md (Codespaces, Binder, your course's JupyterHub)"
+        )
+    else:
+        fix = (
+            f"close other programs (a browser with many tabs takes gigabytes), or start JupyterLab with "
+            f"{SMALL_ENV_VAR}=1 set (`{SMALL_ENV_VAR}=1 make lab`; PowerShell: `$env:{SMALL_ENV_VAR}=1` "
+            f"first): chapters 03 and 06 then use smaller arrays and about {MEMORY_PEAK_SMALL_MB + MEMORY_JUPYTERLAB_MB} MB"
+        )
+    report.bad(
+        "free memory",
+        f"{shown} available; the largest chapter needs about {needed} MB{mode} "
+        f"({peak} MB at its peak, JupyterLab {MEMORY_JUPYTERLAB_MB} MB)",
+        fix,
+    )
+
+
+def _shm_available_mb(folder: str = SHM_DIR) -> int | None:
+    """Return the MB free in /dev/shm, or None where there is none (macOS, Windows)."""
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return None
+    return stat.f_bavail * stat.f_frsize // 2**20
+
+
+def _check_shared_memory(report: _Report) -> None:
+    """On Linux, check /dev/shm can hold the largest shared memory block a chapter makes."""
+    available = _shm_available_mb()
+    if available is None:
+        return
+    small = os.environ.get(SMALL_ENV_VAR) == "1"
+    needed = SHM_NEEDED_SMALL_MB if small else SHM_NEEDED_MB
+    mode = f" ({SMALL_ENV_VAR}=1)" if small else ""
+    if available >= needed:
+        report.ok("shared memory", f"{available} MB free in {SHM_DIR}; chapter 03 needs {needed} MB{mode}")
+        return
+    fix = (
+        f"give the container more shared memory (`docker run --shm-size=1g`; a devcontainer: "
+        f'"runArgs": ["--shm-size=1g"]; Kubernetes: an emptyDir with medium Memory on {SHM_DIR})'
+    )
+    if not small:
+        fix += f", or set {SMALL_ENV_VAR}=1 before starting JupyterLab: chapter 03 then needs {SHM_NEEDED_SMALL_MB} MB"
+    report.bad(
+        "shared memory",
+        f"{available} MB free in {SHM_DIR}; chapter 03 needs {needed} MB{mode} (a block too large kills the kernel)",
+        fix,
+    )
+
+
 def doctor() -> int:
     """Print what the book depends on; return 0 when all is well, 1 when something needs fixing."""
     import mpbook
@@ -157,11 +298,10 @@ def doctor() -> int:
     report.ok("usable CPUs", f"{config.usable_cpus()} (machine has {os.cpu_count()})")
     report.info("mpbook", f"{mpbook.__version__} from {_short_path(os.path.dirname(mpbook.__file__))}")
 
-    for name in KEY_PACKAGES:
-        try:
-            report.ok(name, importlib.metadata.version(name))
-        except importlib.metadata.PackageNotFoundError:
-            report.bad(name, "not installed", FIX_INSTALL)
+    for name, needed_by in KEY_PACKAGES.items():
+        _check_package(report, name, needed_by)
+    _check_memory(report)
+    _check_shared_memory(report)
 
     # spawn always, because it is the method every learner must be able to use; the
     # book's chosen method too when it differs.
@@ -187,17 +327,38 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("doctor", help="check this machine can run the book and say what to fix")
     commands.add_parser("list", help="every exercise, its status and points, and the next one to do")
-    check = commands.add_parser("check", help="check your answer to an exercise (e.g. mpbook check ex03)")
-    check.add_argument("exercises", nargs="*", metavar="EXERCISE", help="ex03, 3 or ex03_queue_results")
+    check = commands.add_parser("check", help="check your answer to an exercise (e.g. mpbook check ex04)")
+    check.add_argument("exercises", nargs="*", metavar="EXERCISE", help="ex04, 4 or ex04_queue_results")
     check.add_argument("--all", action="store_true", help="check every exercise")
+    try_ = commands.add_parser(
+        "try",
+        help="run your function on the exercise's example and show what it returns (e.g. mpbook try ex04)",
+    )
+    try_.add_argument("exercise", metavar="EXERCISE")
+    watch = commands.add_parser(
+        "watch", help="check an exercise again each time you save its file (Ctrl-C stops)"
+    )
+    watch.add_argument("exercise", metavar="EXERCISE")
     hint = commands.add_parser("hint", help="the next hint for an exercise, gentlest first")
     hint.add_argument("exercise", metavar="EXERCISE")
+    solution = commands.add_parser(
+        "solution", help="the reference solution, once your file passes (or with --show-anyway)"
+    )
+    solution.add_argument("exercise", metavar="EXERCISE")
+    solution.add_argument(
+        "--show-anyway", action="store_true", help="show it even though your file does not pass yet"
+    )
     reset = commands.add_parser(
         "reset", help="restore an exercise's original file (yours is kept as a backup)"
     )
     reset.add_argument("exercise", metavar="EXERCISE")
     verify = commands.add_parser("verify", help="instructors: every stub fails and every solution passes")
     verify.add_argument("--runs", type=int, default=3, help="times each solution must pass (default 3)")
+    verify.add_argument(
+        "--no-grading",
+        action="store_true",
+        help="only the checks that run nothing: folders, hints, mirror, README",
+    )
     grade = commands.add_parser(
         "grade", help="instructors: grade a folder of submissions, one folder per student"
     )
@@ -222,18 +383,24 @@ def main(argv: list[str] | None = None) -> int:
         from mpbook.grading.catalogue import UnknownExercise
 
         if args.command == "check" and not (args.exercises or args.all):
-            parser.error("name the exercise to check (e.g. `mpbook check ex03`) or use --all")
+            parser.error("name the exercise to check (e.g. `mpbook check ex04`) or use --all")
         try:
             if args.command == "list":
                 return commands.list_exercises()
             if args.command == "check":
                 return commands.check(args.exercises, check_all=args.all)
+            if args.command == "try":
+                return commands.try_exercise(args.exercise)
+            if args.command == "watch":
+                return commands.watch(args.exercise)
             if args.command == "hint":
                 return commands.hint(args.exercise)
+            if args.command == "solution":
+                return commands.solution(args.exercise, show_anyway=args.show_anyway)
             if args.command == "reset":
                 return commands.reset(args.exercise)
             if args.command == "verify":
-                return commands.verify(runs=args.runs)
+                return commands.verify(runs=args.runs, grading=not args.no_grading)
             if args.command == "grade":
                 return commands.grade(args.submissions, args.csv, args.json_dir)
         except (UnknownExercise, workspace.WorkspaceError, runner.DeadlineScaleError) as exc:

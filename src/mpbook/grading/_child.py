@@ -7,6 +7,9 @@
 
 The report is written last, so a test passes only if the test function returned. A learner
 calling sys.exit(0) or os._exit(0) leaves no report and is not a pass.
+
+`mpbook try` uses the same process for an expression instead of a test (spec "expression"):
+it evaluates it in the learner's module and reports what came back, or what was raised.
 """
 
 from __future__ import annotations
@@ -116,9 +119,97 @@ def run(spec: dict) -> dict:
     return report
 
 
+REPR_CAP = 2_000  # characters of a returned value's repr that `mpbook try` shows
+
+
+def _names_to_import(expression: str, namespace: dict) -> list[str]:
+    """Return the dotted module names an expression uses but the namespace lacks: `mpbook.practice`, `functools`."""
+    import ast
+
+    wanted = []
+    for node in ast.walk(ast.parse(expression, mode="eval")):
+        if isinstance(node, ast.Attribute):
+            parts = []
+            inner = node
+            while isinstance(inner, ast.Attribute):
+                parts.append(inner.attr)
+                inner = inner.value
+            if isinstance(inner, ast.Name) and inner.id not in namespace:
+                dotted = [inner.id, *reversed(parts)]
+                wanted += [".".join(dotted[:end]) for end in range(1, len(dotted))]
+    return list(dict.fromkeys(wanted))
+
+
+def _shown_traceback(exc: BaseException, directory: Path) -> str:
+    """Return the last lines of a traceback: the learner's frames when there are any, then the exception."""
+    learner = _learner_frames(exc, directory)
+    if not learner:
+        frames = traceback.extract_tb(exc.__traceback__)[-2:]
+        learner = "".join(traceback.format_list(frames))
+    last = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return f"{learner}{last}"
+
+
+def try_expression(spec: dict) -> dict:
+    """Evaluate spec["expression"] in the learner's module; return what came back, or what was raised."""
+    import importlib
+
+    import mpbook
+
+    directory = Path(spec["directory"]).resolve()
+    module_name = spec["exercise"]
+    file_label = spec.get("file_label", f"{module_name}.py")
+    sys.path.insert(0, str(directory))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory), os.environ.get("PYTHONPATH")]))
+    multiprocessing.set_start_method(mpbook.start_method(), force=True)
+    started = time.perf_counter()
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        return {
+            "status": "error",
+            "message": f"{file_label} line {exc.lineno}: {exc.msg}. Fix the syntax first.",
+        }
+    except BaseException as exc:  # noqa: BLE001 - any import failure becomes a message for the learner
+        return {
+            "status": "error",
+            "message": f"importing {file_label} failed:\n{_shown_traceback(exc, directory)}",
+        }
+    namespace = dict(vars(module))
+    for dotted in _names_to_import(spec["expression"], namespace):
+        with contextlib.suppress(ImportError):  # not a module: eval's NameError or AttributeError says so
+            importlib.import_module(dotted)
+            top = dotted.split(".")[0]
+            namespace.setdefault(top, sys.modules[top])
+    try:
+        value = eval(spec["expression"], namespace)  # the exercise's own example call (TRY)
+    except NotImplementedError as exc:
+        if _learner_frames(exc, directory):
+            return {"status": "not_written", "message": str(exc), "seconds": time.perf_counter() - started}
+        return {"status": "raised", "message": _shown_traceback(exc, directory)}
+    except BaseException as exc:  # noqa: BLE001 - shown to the learner, never raised
+        return {
+            "status": "raised",
+            "message": _shown_traceback(exc, directory),
+            "seconds": time.perf_counter() - started,
+        }
+    shown = repr(value)
+    if len(shown) > REPR_CAP:
+        shown = f"{shown[:REPR_CAP]} ... [{len(shown) - REPR_CAP} more characters]"
+    report = {"status": "returned", "value": shown, "seconds": time.perf_counter() - started, "message": ""}
+    leftovers = _leaks.leftover_children(settle_s=0.5)
+    if leftovers:
+        _kill(leftovers)
+        report["message"] = (
+            f"{len(leftovers)} process(es) your code started were still running after it returned, and were killed. "
+            "join() every Process you start and use pools in a `with` block."
+        )
+    return report
+
+
 def main() -> None:
     spec = json.loads(Path(sys.argv[1]).read_text())
-    report = run(spec)
+    report = try_expression(spec) if "expression" in spec else run(spec)
     target = Path(spec["report"])
     temporary = target.with_suffix(".tmp")
     temporary.write_text(json.dumps(report))

@@ -1,13 +1,13 @@
 """What a check module uses: points per test, a deadline per test, and the exercise under test.
 
-A check module (``mpbook/grading/checks/check_exNN_slug.py``) is a set of plain test
+A check module (``mpbook/grading/exercises/exNN_slug/checks.py``) is a set of plain test
 functions, named ``test_*``, each with a one-sentence docstring, decorated with ``@points(n)``
 and optionally ``@deadline(seconds)``. Failure messages are written for a learner: what was
 called, what came back, what was expected, and a nudge.
 
     from mpbook.grading.checking import exercise, points
 
-    ex = exercise("ex06_safe_counter")
+    ex = exercise("ex07_safe_counter")
 
     @points(2)
     def test_no_lost_updates():

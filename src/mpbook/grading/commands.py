@@ -1,4 +1,4 @@
-"""The exercise commands of `mpbook`: list, check, hint, reset, verify, grade.
+"""The exercise commands of `mpbook`: list, check, try, watch, hint, solution, reset, verify, grade.
 
 Each returns an exit code and prints for a person; cli.py wires them to arguments.
 """
@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 import time
 from pathlib import Path
 
 import mpbook
-from mpbook.grading import runner, workspace
-from mpbook.grading.catalogue import EXERCISES, UnknownExercise, find
+from mpbook.grading import booktable, migration, mirror, runner, trying, workspace
+from mpbook.grading.catalogue import EXERCISES, EXERCISES_DIR, MISSING, ORDER, UnknownExercise, find
 
 SYMBOL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 HINT_AFTER_FAILURES = 2  # offer a hint from the second failing check in a row: once may be a typo
+WATCH_POLL_S = 0.5  # how often `mpbook watch` looks at the file: a save is picked up within half a second
+SHOWN_OUTPUT_CHARS = 3_000  # what `mpbook try` shows of what the code printed
+_OLD_NAMES = {new: old for old, new in migration.RENAMED.items()}
 
 
 def _say(message: str) -> None:
@@ -24,14 +28,18 @@ def _say(message: str) -> None:
 
 
 def _workspace() -> tuple[Path, workspace.Progress]:
+    """Return the learner's folder and progress: files of an earlier edition renamed, missing stubs copied."""
     directory = workspace.exercises_dir()
+    progress = workspace.Progress(directory)
+    for message in workspace.bring_up_to_date(directory, progress):
+        _say(message)
     copied = workspace.ensure_exercises(directory)
     if copied:
         _say(
             f"Copied {len(copied)} new exercise file(s) into {workspace.shown(directory)} "
             "(existing files are never overwritten)."
         )
-    return directory, workspace.Progress(directory)
+    return directory, progress
 
 
 class _ResultPrinter:
@@ -62,62 +70,264 @@ def list_exercises() -> int:
     """Print every exercise with its status and points, then the next one to do."""
     directory, progress = _workspace()
     _say(f"Exercises in {workspace.shown(directory)}\n")
-    _say(f"  {'':<5} {'title':<28} {'chapter':<28} {'status':<12} points")
+    _say(f"  {'':<5} {'title':<32} {'chapter':<24} {'status':<12} points")
     next_up = None
     for exercise in EXERCISES:
         state = workspace.status(exercise, directory, progress)
         entry = progress.data["exercises"].get(exercise.name, {})
-        score = f"{entry['score']}/{entry['max_score']}" if "score" in entry else "-"
-        _say(f"  {exercise.number:<5} {exercise.title:<28} {exercise.chapter:<28} {state:<12} {score}")
+        score = f"{entry['score']}/{entry['max_score']}" if "score" in entry else f"-/{exercise.points}"
+        _say(f"  {exercise.number:<5} {exercise.title:<32} {exercise.chapter:<24} {state:<12} {score}")
         if next_up is None and state != "done":
             next_up = exercise
     done = sum(workspace.status(e, directory, progress) == "done" for e in EXERCISES)
     _say(f"\n{done} of {len(EXERCISES)} done.")
     if next_up:
         _say(
-            f"Next: {next_up.number} {next_up.title}: open {workspace.shown(directory / next_up.filename)}, then `mpbook check {next_up.number}`."
+            f"Next: {next_up.number} {next_up.title}: open {workspace.shown(directory / next_up.filename)}, "
+            f"then `mpbook try {next_up.number}` and `mpbook check {next_up.number}`."
         )
     _flush_warnings(progress)
     return 0
 
 
-def check(names: list[str], check_all: bool = False) -> int:
-    """Grade the learner's exercise files; exit code 0 only when every test passed."""
-    directory, progress = _workspace()
-    chosen = list(EXERCISES) if check_all else [find(name) for name in names]
+def _header() -> None:
     scale = runner.deadline_scale()
     _say(
         f"Python {sys.version.split()[0]}, start method {mpbook.start_method()}, "
         f"deadlines per test{f' x{scale:g}' if scale != 1 else ''}\n"
     )
-    all_passed = True
-    for exercise in chosen:
-        path = directory / exercise.filename
-        _say(f"{exercise.number} {exercise.title} ({workspace.shown(path)})")
-        graded = runner.grade_file(exercise.name, path, on_result=_ResultPrinter())
-        if graded.problem:
-            _say(f"  ERROR   {graded.problem}")
-        _say(f"  score {graded.score}/{graded.max_score} in {graded.seconds:.1f} s\n")
-        entry = progress.entry(exercise)
-        entry.update(
-            score=graded.score,
-            max_score=graded.max_score,
-            passed=graded.passed,
-            checked_digest=workspace.file_digest(path) if path.exists() else None,
-            checked_at=time.strftime("%Y-%m-%d %H:%M:%S"),
-        )
-        entry["failures_in_a_row"] = 0 if graded.passed else entry.get("failures_in_a_row", 0) + 1
-        if graded.passed:
-            _say(f"  {exercise.number} is done.")
-        elif entry["failures_in_a_row"] >= HINT_AFTER_FAILURES and entry.get("hint_level", 0) < len(
-            exercise.hints
-        ):
-            level = entry.get("hint_level", 0) + 1
-            _say(f"  Stuck? `mpbook hint {exercise.number}` shows hint {level} of {len(exercise.hints)}.")
-        all_passed = all_passed and graded.passed
+
+
+def _check_one(exercise, directory: Path, progress: workspace.Progress) -> bool:
+    """Grade one exercise file, print the report, record it in progress; return True when it passed."""
+    path = directory / exercise.filename
+    _say(f"{exercise.number} {exercise.title} ({workspace.shown(path)})")
+    graded = runner.grade_file(exercise.name, path, on_result=_ResultPrinter())
+    if graded.problem:
+        _say(f"  ERROR   {graded.problem}")
+    _say(f"  score {graded.score}/{graded.max_score} in {graded.seconds:.1f} s\n")
+    entry = progress.entry(exercise)
+    entry.update(
+        score=graded.score,
+        max_score=graded.max_score,
+        passed=graded.passed,
+        checked_digest=workspace.file_digest(path) if path.is_file() else None,
+        checked_at=time.strftime("%Y-%m-%d %H:%M:%S"),
+    )
+    entry["failures_in_a_row"] = 0 if graded.passed else entry.get("failures_in_a_row", 0) + 1
+    if graded.passed:
+        _say(f"  {exercise.number} is done. `mpbook solution {exercise.number}` shows the reference answer.")
+    elif entry["failures_in_a_row"] >= HINT_AFTER_FAILURES and entry.get("hint_level", 0) < len(
+        exercise.hints
+    ):
+        level = entry.get("hint_level", 0) + 1
+        _say(f"  Stuck? `mpbook hint {exercise.number}` shows hint {level} of {len(exercise.hints)}.")
     progress.save()
     _flush_warnings(progress)
-    return 0 if all_passed else 1
+    return graded.passed
+
+
+def check(names: list[str], check_all: bool = False) -> int:
+    """Grade the learner's exercise files; exit code 0 only when every test passed."""
+    chosen = list(EXERCISES) if check_all else [find(name) for name in names]
+    directory, progress = _workspace()
+    _header()
+    results = [_check_one(exercise, directory, progress) for exercise in chosen]
+    return 0 if all(results) else 1
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b:?")
+_TRACKER_NOISE = "resource_tracker: There appear to be"  # printed when a child exits without its clean-up
+
+
+def summarised_output(text: str) -> str:
+    """Return what a program printed with each traceback cut to its exception, and repeats counted.
+
+    A spawned child that fails prints a traceback of thirty lines through multiprocessing's own
+    code; what the learner needs is the error at its end ("RuntimeError: An attempt has been made
+    to start a new process ..."), and how many children printed it.
+    """
+    lines = text.splitlines()
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _TRACKER_NOISE in line:
+            index += 2 if index + 1 < len(lines) and "warnings.warn(" in lines[index + 1] else 1
+            continue
+        if line.startswith("Traceback (most recent call last):"):
+            index += 1
+            while index < len(lines) and not _EXCEPTION_LINE.match(lines[index]):
+                index += 1
+            if index == len(lines):
+                kept.append("(a traceback, cut short)")
+                break
+            message = [lines[index].strip()]
+            index += 1
+            # A message may go on over indented lines (RuntimeError's does, for 15 lines): keep two.
+            while index < len(lines) and (not lines[index].strip() or lines[index].startswith((" ", "\t"))):
+                if lines[index].strip() and len(message) < 3:
+                    message.append(lines[index].strip())
+                index += 1
+            kept.append(" ".join(message) + "  (the traceback's last line)")
+            continue
+        kept.append(line)
+        index += 1
+    counted: list[str] = []
+    for line in kept:
+        if counted and counted[-1].split("  [x")[0] == line:
+            times = int(counted[-1].rsplit("[x", 1)[1][:-1]) + 1 if "  [x" in counted[-1] else 2
+            counted[-1] = f"{line}  [x{times}]"
+        else:
+            counted.append(line)
+    return "\n".join(counted)
+
+
+def _indented(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip().splitlines())
+
+
+def try_exercise(name: str) -> int:
+    """Run the learner's function on the exercise's example in a separate process; show what came back."""
+    exercise = find(name)
+    directory, _progress = _workspace()
+    path = directory / exercise.filename
+    shown_path = workspace.shown(path)
+    what = f"python {exercise.filename} {exercise.try_call}" if exercise.is_script else exercise.try_call
+    _say(f"{exercise.number} {exercise.title}: {what}")
+    _say(
+        f"  from {shown_path}, in a separate process under {mpbook.start_method()}, "
+        f"stopped after {trying.TRY_DEADLINE_S * runner.deadline_scale():g} s\n"
+    )
+    problem = runner.syntax_problem(path) if path.is_file() else f"there is no file {shown_path}"
+    if problem:
+        _say(_indented(problem, "  "))
+        return 1
+    outcome = trying.try_file(exercise, path)
+    printed = summarised_output(outcome.output).strip()
+    if len(printed) > SHOWN_OUTPUT_CHARS:
+        printed = f"{printed[:SHOWN_OUTPUT_CHARS]}\n... [{len(printed) - SHOWN_OUTPUT_CHARS} more characters]"
+    if printed and outcome.status != "not_written":
+        _say("  printed:")
+        _say(_indented(printed))
+    if outcome.status == "returned":
+        _say(f"  returned {outcome.value}   ({outcome.seconds:.1f} s)")
+    elif outcome.status == "not_written":
+        _say(
+            f"  not written yet: open {shown_path} and write the function (look for `# TODO:`).\n"
+            f"  It still raises NotImplementedError({outcome.message!r})."
+        )
+    elif outcome.status == "raised":
+        _say("  raised:")
+        _say(_indented(outcome.message))
+    elif outcome.status == "finished":
+        _say(f"  the script exited with code 0   ({outcome.seconds:.1f} s)")
+    elif outcome.status == "exited":
+        _say(f"  the script exited with code {outcome.returncode}: read the first error it printed above.")
+    else:
+        _say(_indented(outcome.message, "  "))
+    if outcome.message and outcome.status in ("returned", "finished"):
+        _say(_indented(outcome.message, "  "))
+    _say(f"\nThe tests: `mpbook check {exercise.number}`.")
+    return 0 if outcome.status in ("returned", "finished") else 1
+
+
+def _file_state(path: Path) -> tuple[int, str] | None:
+    """Return (mtime_ns, digest) of path, or None when it cannot be read right now."""
+    try:
+        return path.stat().st_mtime_ns, workspace.file_digest(path)
+    except OSError:
+        return None
+
+
+def watch(name: str, poll_s: float = WATCH_POLL_S) -> int:
+    """Check an exercise now and again each time its file is saved with new content; Ctrl-C stops."""
+    exercise = find(name)
+    directory, progress = _workspace()
+    path = directory / exercise.filename
+    _say(
+        f"Watching {workspace.shown(path)}: each time you save it, {exercise.number} is checked again. "
+        "Ctrl-C stops.\n"
+    )
+    _header()
+    checked_digest, seen_mtime, runs, missing_said = None, None, 0, False
+    try:
+        while True:
+            mtime = path.stat().st_mtime_ns if path.exists() else None
+            if mtime != seen_mtime:  # only a changed mtime costs a read: then the digest decides
+                seen_mtime = mtime
+                state = _file_state(path)
+                if state is None and not missing_said:
+                    _say(
+                        f"{workspace.shown(path)} is not there; waiting for it (`mpbook reset {exercise.number}`)."
+                    )
+                    missing_said = True
+                if state is not None and state[1] != checked_digest:
+                    missing_said = False
+                    checked_digest = state[1]
+                    runs += 1
+                    _say(f"--- {exercise.number} · check {runs} · {time.strftime('%H:%M:%S')} ---")
+                    if _check_one(exercise, directory, progress):
+                        _say("Passed. Keep editing, or Ctrl-C to stop; next: `mpbook list`.\n")
+                    else:
+                        _say("Save the file to check again.\n")
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        # The check in progress, if any, has already stopped every process it started (runner's finally).
+        _say(f"\nStopped watching {exercise.number}. Nothing is left running.")
+        return 0
+
+
+def solution(name: str, show_anyway: bool = False) -> int:
+    """Print the reference solution once the learner's file passes, or after an explicit confirmation.
+
+    Reads only: nothing is written into the learner's folder.
+    """
+    exercise = find(name)
+    folder = workspace.solutions_dir()
+    reference = folder / exercise.filename if folder else None
+    if reference is None or not reference.is_file():
+        _say(
+            f"The reference solution of {exercise.number} is not here: solutions are not installed with the mpbook "
+            f"package. They are in the book's repository, solutions/{exercise.filename}; run mpbook from a "
+            "clone of the book (or ask your instructor)."
+        )
+        return 2
+    directory = workspace.exercises_dir()
+    learner = directory / exercise.filename
+    entry = workspace.read_progress(directory).get(exercise.name, {})
+    passed = (
+        learner.is_file()
+        and entry.get("passed") is True
+        and entry.get("checked_digest") == workspace.file_digest(learner)
+    )
+    if not passed and not show_anyway:
+        why = (
+            f"{workspace.shown(learner)} does not pass yet"
+            if learner.is_file()
+            else f"there is no {workspace.shown(learner)} yet"
+        )
+        _say(
+            f"{exercise.number}: {why} (or has changed since `mpbook check {exercise.number}` last passed it). "
+            "Try first: the exercise is where the learning happens, and a hint is gentler than the answer "
+            f"(`mpbook hint {exercise.number}`)."
+        )
+        if not sys.stdin.isatty():
+            _say(f"To see the solution anyway: `mpbook solution {exercise.number} --show-anyway`.")
+            return 1
+        try:
+            answer = input("Show the solution anyway? Type yes to see it: ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() != "yes":
+            _say("Not shown.")
+            return 1
+    _say(
+        f"# {workspace.shown(reference)}: the reference answer to {exercise.number}. "
+        "Yours may differ and be just as right.\n"
+    )
+    _say(reference.read_text(encoding="utf-8").rstrip())
+    return 0
 
 
 def hint(name: str) -> int:
@@ -150,49 +360,108 @@ def reset(name: str) -> int:
     return 0
 
 
-def verify(runs: int = 3) -> int:
-    """Instructor check: every stub fails, every solution passes `runs` times, every exercise has checks and hints."""
-    solutions = (workspace.book_root() or Path.cwd()) / "solutions"
+def static_problems() -> list[str]:
+    """Return what is wrong with the exercise book without running anything: folders, hints, mirror, README."""
     problems = []
+    solutions = workspace.solutions_dir()
+    for name in MISSING:
+        absent = [
+            part
+            for part in ("__init__.py", "stub.py", "checks.py")
+            if not (EXERCISES_DIR / name / part).is_file()
+        ]
+        problems.append(f"{name}: its folder {EXERCISES_DIR / name} lacks {', '.join(absent)}")
     for exercise in EXERCISES:
-        started = time.perf_counter()
-        notes = []
-        if len(exercise.hints) < 2:
-            notes.append("fewer than 2 hints")
-        if not runner.check_module_path(exercise.name).exists():
-            problems.append(f"{exercise.number}: no check module {runner.check_module_path(exercise.name)}")
+        where = exercise.number
+        if not 2 <= len(exercise.hints) <= 3:
+            problems.append(f"{where}: {len(exercise.hints)} hints; give two or three, gentlest first")
+        if not exercise.try_call.strip():
+            problems.append(f"{where}: TRY is empty; give an example call for `mpbook try`")
+        if not exercise.tests:
+            problems.append(f"{where}: the check module has no test_ functions")
+        if solutions is None:
             continue
-        if not runner.collect_tests(exercise.name):
-            notes.append("the check module has no test_ functions")
-        stub = runner.grade_file(exercise.name, workspace.stub_path(exercise))
-        if stub.score >= stub.max_score:
-            notes.append(f"the stub scores {stub.score}/{stub.max_score}: it should fail")
-        for run in range(1, runs + 1):
-            solution = runner.grade_file(exercise.name, solutions / exercise.filename)
-            if not solution.passed:
-                failing = [
-                    f"{t.name} ({t.status}: {t.message.splitlines()[0] if t.message else ''})"
-                    for t in solution.tests
-                    if t.status != "passed"
-                ]
-                notes.append(f"solution run {run}: {solution.problem or '; '.join(failing)}")
-                break
-        state = "ok" if not notes else "PROBLEM"
-        _say(
-            f"  {state:<8} {exercise.number} stub {stub.score}/{stub.max_score}, solution x{runs} ({time.perf_counter() - started:.1f} s)"
-        )
-        problems += [f"{exercise.number}: {note}" for note in notes]
-    known = {e.filename for e in EXERCISES}
-    for folder in (workspace.STUBS_DIR, solutions):
-        for path in sorted(folder.glob("ex*.py")):
-            if path.name not in known:
-                problems.append(f"{path} is not in the catalogue (mpbook/grading/catalogue.py)")
+        reference = solutions / exercise.filename
+        if not reference.is_file():
+            problems.append(f"{where}: there is no solution {reference}")
+            continue
+        problems += [
+            f"{where}: stub and solution do not mirror: {problem}"
+            for problem in mirror.problems(exercise.stub_path, reference)
+        ]
+    if solutions is None:
+        problems.append("no solutions/ folder here: run `mpbook verify` from the book's repository")
+    else:
+        for path in sorted(solutions.glob("ex*.py")):
+            if path.stem not in ORDER:
+                problems.append(f"{path} is not in the catalogue (mpbook/grading/catalogue.py, ORDER)")
+    for folder in sorted(EXERCISES_DIR.glob("ex*")):
+        if folder.is_dir() and folder.name not in ORDER:
+            problems.append(f"{folder} is not in the catalogue (mpbook/grading/catalogue.py, ORDER)")
+    readme = (workspace.book_root() or Path.cwd()) / "exercises" / "README.md"
+    if readme.is_file():
+        try:
+            stale = readme.read_text(encoding="utf-8") != booktable.with_table(
+                readme.read_text(encoding="utf-8")
+            )
+        except booktable.MarkersMissing as exc:
+            problems.append(f"{readme}: {exc}")
+        else:
+            if stale:
+                problems.append(
+                    f"{readme}: the exercise table is stale; run `python tools/exercise_table.py`"
+                )
+    return problems
+
+
+def verify(runs: int = 3, grading: bool = True) -> int:
+    """Instructor check: the book is complete and mirrored, every stub scores 0, every solution passes `runs` times."""
+    problems = static_problems()
+    solutions = workspace.solutions_dir()
+    if grading and solutions is not None:
+        for exercise in EXERCISES:
+            started = time.perf_counter()
+            notes = []
+            stub = runner.grade_file(exercise.name, exercise.stub_path)
+            scoring = [t.name for t in stub.tests if t.score > 0]
+            if scoring:
+                notes.append(
+                    f"the untouched stub scores {stub.score}/{stub.max_score} ({', '.join(scoring)} passed): "
+                    "a test must require the work to be done"
+                )
+            seconds = []
+            for run in range(1, runs + 1):
+                solution = runner.grade_file(exercise.name, solutions / exercise.filename)
+                seconds.append(solution.seconds)
+                if not solution.passed:
+                    failing = [
+                        f"{t.name} ({t.status}: {t.message.splitlines()[0] if t.message else ''})"
+                        for t in solution.tests
+                        if t.status != "passed"
+                    ]
+                    notes.append(f"solution run {run}: {solution.problem or '; '.join(failing)}")
+                    break
+            state = "ok" if not notes else "PROBLEM"
+            slowest = f", slowest solution run {max(seconds):.1f} s" if seconds else ""
+            _say(
+                f"  {state:<8} {exercise.number} stub {stub.score}/{stub.max_score}, solution x{runs}{slowest} "
+                f"({time.perf_counter() - started:.1f} s)"
+            )
+            problems += [f"{exercise.number}: {note}" for note in notes]
     if problems:
         _say(f"\n{len(problems)} problem(s):")
         for problem in problems:
             _say(f"  - {problem}")
         return 1
-    _say(f"\nAll {len(EXERCISES)} exercises verified: stubs fail, solutions pass {runs} times in a row.")
+    if grading:
+        _say(
+            f"\nAll {len(EXERCISES)} exercises verified: complete and mirrored, every stub scores 0, "
+            f"every solution passes {runs} times in a row."
+        )
+    else:
+        _say(
+            f"\nAll {len(EXERCISES)} exercises are complete and mirrored (nothing was graded: --no-grading)."
+        )
     return 0
 
 
@@ -216,7 +485,12 @@ def grade(submissions: Path, csv_path: Path | None, json_dir: Path | None) -> in
         started = time.perf_counter()
         tests, output = [], []
         for exercise in EXERCISES:
-            graded = runner.grade_file(exercise.name, student / exercise.filename)
+            path = student / exercise.filename
+            old = _OLD_NAMES.get(exercise.name)
+            if not path.exists() and old and (student / f"{old}.py").is_file():
+                path = student / f"{old}.py"  # handed in under the earlier edition's name: graded as this one
+                _say(f"  {exercise.number}: grading {old}.py, this exercise's name in the earlier edition")
+            graded = runner.grade_file(exercise.name, path)
             timeouts = sum(t.status == "timeout" for t in graded.tests)
             failed = sum(t.status != "passed" for t in graded.tests)
             rows.append(
@@ -268,4 +542,15 @@ def grade(submissions: Path, csv_path: Path | None, json_dir: Path | None) -> in
     return 0
 
 
-__all__ = ["UnknownExercise", "check", "grade", "hint", "list_exercises", "reset", "verify"]
+__all__ = [
+    "UnknownExercise",
+    "check",
+    "grade",
+    "hint",
+    "list_exercises",
+    "reset",
+    "solution",
+    "try_exercise",
+    "verify",
+    "watch",
+]

@@ -15,10 +15,10 @@ To grade untrusted submissions, run `mpbook grade` inside a container or a throw
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,29 +31,19 @@ from pathlib import Path
 import psutil
 
 from mpbook import _leaks
-from mpbook.grading.checking import DEFAULT_DEADLINE_S, DEFAULT_POINTS
+from mpbook.grading.catalogue import EXERCISES_DIR, PACKAGE, CheckTest, read_tests
+from mpbook.grading.catalogue import imports_exercise as catalogue_imports_exercise
 
 TOKEN_VAR = "MPBOOK_GRADER_TOKEN"
 # Every test's deadline is multiplied by this: 2 on a slow workshop laptop, 0.1 to see a hang reported fast.
 DEADLINE_SCALE_VAR = "MPBOOK_DEADLINE_SCALE"
 TRACKER_GRACE_S = 3  # the resource tracker unlinks leftovers within milliseconds of its last client's exit
 OUTPUT_CAP_BYTES = 8_000  # what a learner can read in a terminal; the head and the tail are kept
-CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 TIMEOUT_CAUSES = (
     "Usual causes: join() on a process before draining its queue; a consumer waiting for a sentinel "
     "that was never sent; a lock acquired and never released; get()/recv() with no timeout after the "
     "other side died; a pool or process never closed."
 )
-
-
-@dataclass(frozen=True)
-class CheckTest:
-    """One test function of a check module, as read from its source."""
-
-    name: str
-    doc: str
-    points: int
-    deadline: float
 
 
 @dataclass
@@ -94,40 +84,18 @@ class ExerciseResult:
 
 
 def check_module_path(exercise: str) -> Path:
-    return CHECKS_DIR / f"check_{exercise}.py"
+    """Return the path of the exercise's check module (the exercise's folder in the catalogue)."""
+    return EXERCISES_DIR / exercise / "checks.py"
 
 
 def collect_tests(exercise: str) -> list[CheckTest]:
     """Return the tests of an exercise's check module, read from its source without importing it."""
-    tree = ast.parse(check_module_path(exercise).read_text(encoding="utf-8"))
-    tests: list[CheckTest] = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            marks = {"points": DEFAULT_POINTS, "deadline": DEFAULT_DEADLINE_S}
-            for decorator in node.decorator_list:
-                if (
-                    isinstance(decorator, ast.Call)
-                    and isinstance(decorator.func, ast.Name)
-                    and decorator.func.id in marks
-                    and decorator.args
-                ):
-                    marks[decorator.func.id] = ast.literal_eval(decorator.args[0])
-            doc = (ast.get_docstring(node) or node.name).strip().splitlines()[0]
-            tests.append(CheckTest(node.name, doc, int(marks["points"]), float(marks["deadline"])))
-    return tests
+    return list(read_tests(check_module_path(exercise)))
 
 
 def imports_exercise(exercise: str) -> bool:
     """Return False when the check module says `IMPORTS_EXERCISE = False` (a script the checks run, not import)."""
-    tree = ast.parse(check_module_path(exercise).read_text(encoding="utf-8"))
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "IMPORTS_EXERCISE" for t in node.targets)
-            and isinstance(node.value, ast.Constant)
-        ):
-            return bool(node.value.value)
-    return True
+    return catalogue_imports_exercise(check_module_path(exercise))
 
 
 class DeadlineScaleError(ValueError):
@@ -231,6 +199,64 @@ def _group_of(pid: int) -> int | None:
         return None
 
 
+@dataclass
+class IsolatedRun:
+    """How a command run in its own process tree under a deadline ended."""
+
+    timed_out: bool
+    returncode: int | None
+    output: str  # what it and its children printed, capped
+    escaped: int  # processes that had left its process group and were killed
+    seconds: float
+
+
+def run_isolated(argv: list[str], scratch_dir: Path, deadline: float) -> IsolatedRun:
+    """Run argv in a new session with cwd=scratch_dir; kill its whole tree when it ends or at the deadline.
+
+    The one place the grader starts learner code: `mpbook check`, `mpbook try` and `mpbook watch` all come here.
+    """
+    token = uuid.uuid4().hex
+    # PYTHON_COLORS=0: plain tracebacks (3.13+ may colour them), which checks parse and reports quote
+    env = {**os.environ, TOKEN_VAR: token, "PYTHONUNBUFFERED": "1", "PYTHON_COLORS": "0"}
+    group = (
+        {"start_new_session": True}
+        if os.name == "posix"
+        else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    )
+    since = time.time()
+    started = time.perf_counter()
+    with open(scratch_dir / "output.txt", "w+b") as output:
+        process = subprocess.Popen(
+            argv,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=scratch_dir,  # files the learner's code writes land in a folder we delete
+            env=env,
+            **group,
+        )
+        timed_out = False
+        returncode = None
+        try:
+            returncode = process.wait(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            # Always, even on Ctrl-C: the command runs in its own session, out of reach of the
+            # terminal's interrupt, so nobody else would stop it.
+            escaped = _kill_tree(process, token, since)
+        seconds = time.perf_counter() - started
+        output.seek(0)
+        text = _cap(output.read().decode("utf-8", "replace"))
+    return IsolatedRun(timed_out, returncode, text, escaped, seconds)
+
+
+def child_command(spec: dict, scratch_dir: Path) -> list[str]:
+    """Write spec to scratch_dir and return the command that runs it in mpbook.grading._child."""
+    (scratch_dir / "spec.json").write_text(json.dumps(spec))
+    return [sys.executable, "-m", "mpbook.grading._child", str(scratch_dir / "spec.json")]
+
+
 def run_test(
     test: CheckTest, exercise: str, directory: Path, file_label: str, deadline: float | None = None
 ) -> TestResult:
@@ -243,54 +269,21 @@ def run_test(
     else:
         test = CheckTest(test.name, test.doc, test.points, test.deadline * deadline_scale())
     result = TestResult(test.name, test.doc, "error", 0, test.points)
-    token = uuid.uuid4().hex
     with tempfile.TemporaryDirectory(prefix="mpbook-check-") as scratch:
         scratch_dir = Path(scratch)
         report_path = scratch_dir / "report.json"
         spec = {
             "directory": str(directory),
             "exercise": exercise,
-            "check_module": f"mpbook.grading.checks.check_{exercise}",
+            "check_module": f"{PACKAGE}.{exercise}.checks",
             "test": test.name,
             "report": str(report_path),
             "file_label": file_label,
             "import_exercise": imports_exercise(exercise),
         }
-        (scratch_dir / "spec.json").write_text(json.dumps(spec))
-        # PYTHON_COLORS=0: plain tracebacks (3.13+ may colour them), which checks parse and reports quote
-        env = {**os.environ, TOKEN_VAR: token, "PYTHONUNBUFFERED": "1", "PYTHON_COLORS": "0"}
-        group = (
-            {"start_new_session": True}
-            if os.name == "posix"
-            else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-        )
-        since = time.time()
-        started = time.perf_counter()
-        with open(scratch_dir / "output.txt", "w+b") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "mpbook.grading._child", str(scratch_dir / "spec.json")],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=scratch_dir,  # files the learner's code writes land in a folder we delete
-                env=env,
-                **group,
-            )
-            timed_out = False
-            returncode = None
-            try:
-                returncode = process.wait(timeout=test.deadline)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                # Always, even on Ctrl-C: the test runs in its own session, out of reach of the
-                # terminal's interrupt, so nobody else would stop it.
-                escaped = _kill_tree(process, token, since)
-            result.seconds = time.perf_counter() - started
-            output.seek(0)
-            result.output = _cap(output.read().decode("utf-8", "replace"))
-
-        if timed_out:
+        run = run_isolated(child_command(spec, scratch_dir), scratch_dir, test.deadline)
+        result.seconds, result.output = run.seconds, run.output
+        if run.timed_out:
             result.status = "timeout"
             result.message = (
                 f"did not finish within {test.deadline:g} s, so it was stopped (every process it started was killed). "
@@ -302,13 +295,13 @@ def run_test(
         else:
             result.status = "error"
             result.message = (
-                f"the test process ended (exit code {returncode}) without reporting a result. "
+                f"the test process ended (exit code {run.returncode}) without reporting a result. "
                 "Does your code call sys.exit() or os._exit(), or crash the interpreter? "
                 "Return results instead of exiting."
             )
-        if escaped and result.status != "timeout":
+        if run.escaped and result.status != "timeout":
             note = (
-                f"{escaped} process(es) were still running after the test and were killed "
+                f"{run.escaped} process(es) were still running after the test and were killed "
                 "(they had left the process group, e.g. with os.setsid())."
             )
             result.message = f"{result.message}\n{note}".strip()
@@ -319,11 +312,19 @@ def run_test(
 
 
 def grade_file(exercise: str, path: Path, on_result=None, deadline: float | None = None) -> ExerciseResult:
-    """Grade the exercise file at path (named like the exercise); on_result(TestResult) is called as each test ends.
+    """Grade the exercise file at path; on_result(TestResult) is called as each test ends.
 
-    `deadline`, when given, replaces every test's own deadline.
+    A file not named like the exercise (a stub.py) is graded from a copy that is: the checks import
+    the learner's module by the exercise's name. `deadline`, when given, replaces every test's own.
     """
     path = Path(path)
+    if path.is_file() and path.name != f"{exercise}.py":
+        with tempfile.TemporaryDirectory(prefix="mpbook-grade-") as folder:
+            copy = Path(folder) / f"{exercise}.py"
+            shutil.copyfile(path, copy)
+            graded = grade_file(exercise, copy, on_result, deadline)
+        graded.path = str(path)
+        return graded
     graded = ExerciseResult(exercise, str(path))
     tests = collect_tests(exercise)
     started = time.perf_counter()

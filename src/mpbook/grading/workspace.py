@@ -1,10 +1,11 @@
 """The learner's exercise folder: where it is, what is in it, and the progress kept there.
 
-The original stubs ship inside the package (mpbook/grading/stubs/). The learner works on
-copies in `exercises/` at the top of the book, made the first time any `mpbook` exercise
-command runs. So a learner's work is never overwritten: new exercises are added beside it,
-`git pull` never conflicts with it, and `mpbook reset` can always restore an original,
-after moving the learner's version to `exercises/.backups/`.
+The original stubs ship inside the package (mpbook/grading/exercises/exNN_slug/stub.py). The
+learner works on copies in `exercises/` at the top of the book, made the first time any `mpbook`
+exercise command runs. So a learner's work is never overwritten: new exercises are added beside
+it, `git pull` never conflicts with it, and `mpbook reset` can always restore an original, after
+moving the learner's version to `exercises/.backups/`. Files named as in an earlier edition of the
+book are renamed first (migration.py), losing nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import time
 from pathlib import Path
 
 import mpbook
+from mpbook.grading import migration
 from mpbook.grading.catalogue import EXERCISES, Exercise
 
-STUBS_DIR = Path(__file__).resolve().parent / "stubs"
 ENV_DIR = "MPBOOK_EXERCISES_DIR"
 PROGRESS_FILE = ".mpbook-progress.json"
 BACKUPS_DIR = ".backups"
@@ -54,7 +55,14 @@ def shown(path: Path) -> str:
 
 
 def stub_path(exercise: Exercise) -> Path:
-    return STUBS_DIR / exercise.filename
+    return exercise.stub_path
+
+
+def solutions_dir() -> Path | None:
+    """Return the book's solutions/ folder, or None when mpbook was installed without the book's repository."""
+    root = book_root()
+    folder = (root if root else Path.cwd()) / "solutions"
+    return folder if folder.is_dir() else None
 
 
 def file_digest(path: Path) -> str:
@@ -77,6 +85,33 @@ def ensure_exercises(directory: Path) -> list[Exercise]:
             f"Make the folder writable, or choose another one with {ENV_DIR}=/some/folder."
         ) from exc
     return copied
+
+
+def bring_up_to_date(directory: Path, progress: Progress) -> list[str]:
+    """Rename files left under an earlier edition's names (migration.py); return what was done, for the learner."""
+    if not directory.is_dir():
+        return []
+    try:
+        messages = migration.migrate(directory, progress, shown, BACKUPS_DIR)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"could not rename the exercise files in {directory} to this edition's names "
+            f"({exc.strerror or exc}). Nothing was lost: every file is under its old or its new name. "
+            "Make the folder writable, then run `mpbook list` again."
+        ) from exc
+    if messages:
+        progress.save()
+    return messages
+
+
+def read_progress(directory: Path) -> dict:
+    """Return the progress entries by exercise name, read without changing anything ({} when unreadable)."""
+    try:
+        loaded = json.loads((directory / PROGRESS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    entries = loaded.get("exercises") if isinstance(loaded, dict) else None
+    return entries if isinstance(entries, dict) else {}
 
 
 class Progress:

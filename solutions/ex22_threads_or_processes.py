@@ -1,0 +1,45 @@
+"""Exercise 22 · Threads or processes? (chapter 07-faq, section 1).
+
+Should this work run in threads or in processes? Measure: time the same map on a
+ThreadPoolExecutor and on a ProcessPoolExecutor with the same number of workers, one after the
+other in the same call, and say which was faster. Then try it on CPU-bound work and on work that
+waits (sleep, I/O), and see the answer change.
+
+    for Executor in (ThreadPoolExecutor, ProcessPoolExecutor):
+        time(with Executor(max_workers=workers): list(map(func, items)))   -->  seconds
+    --> {"threads": seconds, "processes": seconds, "faster": "threads" or "processes"}
+
+Learning goals: the GIL lets one thread run Python at a time, so threads do not speed up
+CPU-bound work, while processes do; threads overlap waiting and cost nothing to start; measuring
+two choices side by side, results included.
+Out of scope: free-threaded Python (3.13t), where threads run Python in parallel; asyncio.
+Contract: compare(func, items, workers=2) returns {"threads": seconds, "processes": seconds,
+"faster": "processes" if processes took less time than threads else "threads"}; each time covers
+making an executor of `workers`, mapping func over every item and taking every result, and
+closing it; func is picklable (a module-level function or a partial of one).
+Check your work: `mpbook check ex22`, or check("ex22") in a notebook.
+"""
+
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+MAP_TIMEOUT_S = 300  # the checks' maps take about a second; 300 s means an executor is stuck
+
+
+def time_map(executor_class, func, items: list, workers: int) -> float:
+    """Return the seconds it takes to make executor_class(max_workers=workers), map func over items, and close it."""
+    started = time.perf_counter()
+    with executor_class(max_workers=workers) as executor:
+        list(executor.map(func, items, timeout=MAP_TIMEOUT_S))  # list(): map is lazy; take every result
+    return time.perf_counter() - started  # after the `with`: closing the executor is part of the cost
+
+
+def compare(func, items: list, workers: int = 2) -> dict:
+    """Time the map on threads, then on processes; return {"threads": s, "processes": s, "faster": name}."""
+    threads = time_map(ThreadPoolExecutor, func, items, workers)  # side by side, in one call
+    processes = time_map(ProcessPoolExecutor, func, items, workers)
+    return {
+        "threads": threads,
+        "processes": processes,
+        "faster": "processes" if processes < threads else "threads",
+    }

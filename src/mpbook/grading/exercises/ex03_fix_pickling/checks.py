@@ -1,0 +1,80 @@
+"""Checks for ex03_fix_pickling."""
+
+import multiprocessing
+import pickle
+
+from mpbook.grading.checking import counting_process_starts, exercise, points
+
+ex = exercise("ex03_fix_pickling")
+
+PICKLE_ADVICE = (
+    "A pool pickles the function of every task to send it to a worker, and pickle sends a function by its "
+    "module and name, for the worker to import. A lambda has no name, and a function defined inside another "
+    "function cannot be imported: write a function at the top of the module and fix its extra arguments "
+    "with functools.partial."
+)
+
+
+def call(name: str, *args, **kwargs):
+    """Return ex.<name>(*args, **kwargs); a pickling error becomes a failure that says what to do."""
+    shown = ", ".join([*map(repr, args), *(f"{key}={value!r}" for key, value in kwargs.items())])
+    try:
+        return getattr(ex, name)(*args, **kwargs)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        if "pickle" not in str(exc).lower():
+            raise
+        raise AssertionError(
+            f"Called {name}({shown}); it raised {type(exc).__name__}: {exc}. {PICKLE_ADVICE}"
+        ) from None
+
+
+def expect(name: str, args: tuple, expected: list, **kwargs) -> None:
+    """Assert that ex.<name>(*args, **kwargs) returns expected."""
+    got = call(name, *args, **kwargs)
+    shown = ", ".join([*map(repr, args), *(f"{key}={value!r}" for key, value in kwargs.items())])
+    nudge = ""
+    if isinstance(got, list) and len(got) == len(expected):
+        nudge = (
+            " Two usual causes. partial(f, a) puts a BEFORE the item, so f(a, item): fix the extra arguments by "
+            "name, partial(f, low=low), to be sure. And a worker started by spawn imports your module afresh: a "
+            "module global the parent changed still has its first value there, so pass every value as an argument."
+        )
+    assert got == expected, f"Called {name}({shown}); got {got!r}, expected {expected!r}.{nudge}"
+
+
+@points(1)
+def test_scale_all():
+    """scale_all multiplies every number by the factor it is given, on a pool, in input order."""
+    expect("scale_all", ([1, 2.5, -3, 0], 2), [2, 5.0, -6, 0])
+    expect("scale_all", ([4, 10, 7], -0.5), [-2.0, -5.0, -3.5])
+    expect("scale_all", ([], 3), [])
+
+
+@points(1)
+def test_clip_all():
+    """clip_all clips every number to the bounds it is given, on a pool, in input order."""
+    expect("clip_all", ([-5, 0, 3, 12, 7.5], 0, 10), [0, 0, 3, 10, 7.5])
+    expect("clip_all", ([-5, 0, 3, 12, 7.5], -1, 1), [-1, 0, 1, 1, 1])
+
+
+@points(1)
+def test_work_runs_on_a_pool():
+    """Both functions still run their tasks on a pool of `workers` processes."""
+    for name, args in (("scale_all", ([1, 2, 3], 2)), ("clip_all", ([1, 2, 3], 0, 2))):
+        with counting_process_starts() as started:
+            call(name, *args, workers=3)
+        shown = ", ".join(map(repr, args))
+        assert len(started) >= 3, (
+            f"Called {name}({shown}, workers=3); {len(started)} process(es) were started, expected 3. "
+            "Keep the pool: fix what it is given to run, not whether it runs."
+        )
+
+
+@points(2)
+def test_works_under_spawn():
+    """Under spawn, whatever start method the book uses, both functions return the right numbers."""
+    multiprocessing.set_start_method("spawn", force=True)
+    # New values: a worker started by spawn imports the module afresh, so values that only
+    # the parent set in module globals never reach it.
+    expect("scale_all", ([3, -1, 0.5], 7), [21, -7, 3.5])
+    expect("clip_all", ([15, -15, 2], -3, 9), [9, -3, 2])

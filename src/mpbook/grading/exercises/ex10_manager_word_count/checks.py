@@ -1,0 +1,153 @@
+"""Checks for ex10_manager_word_count."""
+
+import contextlib
+import multiprocessing as mp
+import random
+from collections import Counter
+from multiprocessing.managers import BaseManager
+from multiprocessing.process import BaseProcess
+
+from mpbook.grading.checking import deadline, exercise, points
+
+ex = exercise("ex10_manager_word_count")
+
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "the", "dog", "ran", "after", "the", "cat"]
+# 3 documents x 300 lines on 3 workers: an add_line without the lock lost counts in every one of
+# 120 trials on a loaded 2-core machine under spawn, forkserver and fork. Three calls to be sure.
+DOCUMENTS, LINES, WORKERS, CALLS = 3, 300, 3, 3
+
+
+def make_documents(seed: int, documents: int = DOCUMENTS, lines: int = LINES) -> list[str]:
+    """Return `documents` texts of `lines` lines, eight words from WORDS each: the same ones for the same seed."""
+    rng = random.Random(seed)
+    return [
+        "\n".join(" ".join(rng.choice(WORDS) for _ in range(8)) for _ in range(lines))
+        for _ in range(documents)
+    ]
+
+
+def expected_counts(documents: list[str]) -> list[dict[str, int]]:
+    return [dict(Counter(document.split())) for document in documents]
+
+
+def nudge(got, expected: list[dict[str, int]]) -> str:
+    """Return what most likely went wrong, for a failure message."""
+    proxy_advice = (
+        " Return results[:], a plain list of plain dicts, while the manager is still running: "
+        "a proxy is useless once the manager has shut down."
+    )
+    if "Proxy" in type(got).__name__:
+        return f" count_words returned a {type(got).__name__}." + proxy_advice
+    if not isinstance(got, list) or len(got) != len(expected):
+        return " Return a list with one dict per document, in the order of the documents."
+    if not all(isinstance(counts, dict) for counts in got):
+        kinds = sorted({type(counts).__name__ for counts in got})
+        return f" The list holds {', '.join(kinds)}, not plain dicts." + proxy_advice
+    if any(expected) and not any(got):
+        return (
+            " Every dict came back empty: results[index] hands a worker a COPY of the dict, and updating the copy "
+            "changes nothing in the manager. Update the copy, then write it back: results[index] = document."
+        )
+    missing = sum(sum(counts.values()) for counts in expected) - sum(sum(counts.values()) for counts in got)
+    if missing > 0:
+        return (
+            f" {missing} word(s) went uncounted: two workers read the same document's dict, each added its line, "
+            "and the second write-back overwrote the first. Hold the lock from the read to the write-back."
+        )
+    return " Count str.split()'s words, line by line, and add each line's counts to its own document's dict."
+
+
+@contextlib.contextmanager
+def counting_starts():
+    """Count the processes and the managers started while the block runs."""
+    started = {"processes": 0, "managers": 0}
+    original_process_start, original_manager_start = BaseProcess.start, BaseManager.start
+
+    def process_start(self):
+        started["processes"] += 1
+        return original_process_start(self)
+
+    def manager_start(self, *args, **kwargs):
+        started["managers"] += 1
+        return original_manager_start(self, *args, **kwargs)
+
+    BaseProcess.start, BaseManager.start = process_start, manager_start
+    try:
+        yield started
+    finally:
+        BaseProcess.start, BaseManager.start = original_process_start, original_manager_start
+
+
+@points(1)
+def test_add_line_writes_its_counts_back():
+    """add_line(results, lock, 0, "spam eggs spam") adds to the first document's dict in a manager list."""
+    with mp.Manager() as manager:
+        results = manager.list([{"spam": 1}, {}])
+        lock = manager.Lock()
+        ex.add_line(results, lock, 0, "spam eggs spam")
+        got = results[:]
+        released = lock.acquire(timeout=1)
+        if released:
+            lock.release()
+    call = (
+        'Called add_line(results, lock, 0, "spam eggs spam") with results = manager.list([{"spam": 1}, {}])'
+    )
+    expected = [{"spam": 3, "eggs": 1}, {}]
+    if got == [{"spam": 1}, {}]:
+        raise AssertionError(
+            f"{call}; results did not change. results[0] gives you a COPY of the plain dict stored in the manager, "
+            "and updating the copy changes nothing there. Update the copy, then write it back: results[0] = document."
+        )
+    assert got == expected, f"{call}; results became {got!r}, expected {expected!r}."
+    assert released, (
+        f"{call}; afterwards the lock was still held. Release it: use `with acquired(lock, ...)`."
+    )
+
+
+@points(1)
+def test_one_document():
+    """One short document on two workers is counted exactly."""
+    documents = ["the cat\nthe hat\n"]
+    got = ex.count_words(documents, 2)
+    expected = expected_counts(documents)
+    assert got == expected, (
+        f"Called count_words({documents!r}, 2); got {got!r}, expected {expected!r}." + nudge(got, expected)
+    )
+
+
+@points(1)
+def test_empty_documents():
+    """No documents gives an empty list; an empty document gives an empty dict."""
+    got = ex.count_words([], 2)
+    assert got == [], f"Called count_words([], 2); got {got!r}, expected []." + nudge(got, [])
+    documents = ["", "spam spam\neggs"]
+    got = ex.count_words(documents, 2)
+    expected = [{}, {"spam": 2, "eggs": 1}]
+    assert got == expected, (
+        f"Called count_words({documents!r}, 2); got {got!r}, expected {expected!r}." + nudge(got, expected)
+    )
+
+
+@points(3)
+@deadline(60)
+def test_no_lost_updates_when_workers_share_a_document():
+    """Three documents of 300 lines on three workers are counted exactly, in each of three calls, through a Manager."""
+    for seed in range(CALLS):
+        documents = make_documents(seed)
+        with counting_starts() as started:
+            got = ex.count_words(documents, WORKERS)
+        expected = expected_counts(documents)
+        call = f"Called count_words({DOCUMENTS} documents of {LINES} lines, {WORKERS})"
+        if got != expected:
+            words = sum(sum(counts.values()) for counts in expected)
+            raise AssertionError(
+                f"{call}; the counts were wrong ({words} words in all)." + nudge(got, expected)
+            )
+        assert started["managers"] >= 1, (
+            f"{call}; the counts were right, but no Manager was started. "
+            "Keep the counts in a manager list: `with mp.Manager() as manager:`."
+        )
+        assert started["processes"] >= 1 + WORKERS, (
+            f"{call}; the counts were right, but {started['processes']} process(es) were started (the manager "
+            f"included), expected at least {1 + WORKERS}: count the lines on a pool of {WORKERS} workers."
+        )

@@ -1,0 +1,181 @@
+"""Checks for ex11_pool_primes."""
+
+import contextlib
+import os
+import threading
+import time
+
+import psutil
+
+import mpbook
+from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+from mpbook.workers import count_primes
+
+ex = exercise("ex11_pool_primes")
+
+WORK_STOP = 300_000  # about 0.5 s of serial counting: enough to see where the CPU time goes
+SPEED_STOP = 700_000  # about 1.3 s of serial counting on an idle machine
+SPEED_RATIO = 0.85  # two workers need about 0.6 of the serial time; 0.85 leaves room for a busy machine
+SPEED_TRIES = 2  # timings on a shared machine jump about: one good try of two is enough
+BUSY_SHARE = 0.3  # a worker is computing for ~85% of a pool run (less its start); for ~0% of a run in threads
+TOGETHER_SHARE = 0.4  # a right answer: 70-97% of the samples; workers taking turns: under 10%
+SAMPLE_S = 0.05  # how often RunningWorkers looks: 20 times a second costs this process little CPU
+PARENT_CPU_SHARE = 0.3  # a pool's parent spends a few ms of CPU; counting in the parent spends it all
+
+
+def nudge(got, expected: int) -> str:
+    """Return what most likely went wrong, for a failure message."""
+    if not isinstance(got, int) or isinstance(got, bool):
+        return " Return one int: the sum of the counts of every range."
+    if got > expected:
+        return " Too many: do some ranges overlap, so a number is counted twice? Each range must start where the last ended."
+    return (
+        " Too few: is part of range(stop) in no range at all? With stop not a multiple of chunks, "
+        "stop // chunks-sized ranges leave the last few numbers out; the last range must end at stop."
+    )
+
+
+def timed(func, *args, **kwargs):
+    """Return (func(*args, **kwargs), its wall-clock time in seconds)."""
+    started = time.perf_counter()
+    result = func(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+@points(1)
+def test_small_bounds():
+    """The primes below 0, 1, 2, 3, 10 and 100 are counted right with the default workers and chunks."""
+    for stop in (0, 1, 2, 3, 10, 100):
+        got = ex.count_primes_parallel(stop)
+        expected = count_primes(0, stop)
+        assert got == expected, (
+            f"Called count_primes_parallel({stop}); got {got!r}, expected {expected} "
+            f"(the primes below {stop})." + nudge(got, expected)
+        )
+
+
+@points(1)
+@deadline(40)
+def test_any_number_of_chunks_and_workers():
+    """Any number of chunks, even more chunks than numbers, gives the serial count: no gap and no overlap."""
+    for stop, workers, chunks in ((10_007, 2, 1), (10_007, 2, 3), (10_007, 3, 7), (20, 2, 50)):
+        got = ex.count_primes_parallel(stop, workers=workers, chunks=chunks)
+        expected = count_primes(0, stop)
+        assert got == expected, (
+            f"Called count_primes_parallel({stop}, workers={workers}, chunks={chunks}); got {got!r}, "
+            f"expected {expected}." + nudge(got, expected)
+        )
+
+
+@points(1)
+@deadline(40)
+def test_work_runs_in_the_workers():
+    """The counting runs in `workers` pool processes: this process spends almost no CPU time on it."""
+    with counting_process_starts() as started:
+        cpu_started = time.process_time()
+        got = ex.count_primes_parallel(WORK_STOP, workers=2)
+        parent_cpu = time.process_time() - cpu_started
+    cpu_started = time.process_time()
+    expected = count_primes(0, WORK_STOP)
+    serial_cpu = time.process_time() - cpu_started
+    call = f"Called count_primes_parallel({WORK_STOP}, workers=2)"
+    assert got == expected, f"{call}; got {got!r}, expected {expected}." + nudge(got, expected)
+    assert parent_cpu < PARENT_CPU_SHARE * serial_cpu, (
+        f"{call}; the count was right, but this process spent {parent_cpu:.2f} s of CPU time in the call, "
+        f"while counting alone takes {serial_cpu:.2f} s: the counting ran here, not in the workers. "
+        "Hand the ranges to the pool (starmap_async) and only add up the counts here. Threads will not do: "
+        "they run in this process, one at a time (the GIL)."
+    )
+    assert len(started) >= 2, (
+        f"{call}; the count was right, but {len(started)} process(es) were started, expected 2: "
+        "run the ranges on mp.Pool(workers)."
+    )
+
+
+class RunningWorkers(threading.Thread):
+    """Counts, every SAMPLE_S, how many of this process's descendants are running (or waiting for a CPU).
+
+    A process counting primes is runnable all the time, even on a machine so busy that it rarely gets
+    a CPU; one waiting for its next task is asleep. So the counts show whether the workers computed at
+    the same time, whatever else the machine is doing. (On Windows psutil reports every live process
+    as running; there the timing alone decides.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.halt = threading.Event()
+        self.samples: list[int] = []
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self.halt.wait(SAMPLE_S):
+            running = 0
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    running += child.status() == psutil.STATUS_RUNNING
+            self.samples.append(running)
+
+    def __enter__(self) -> "RunningWorkers":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.halt.set()
+        self.join(timeout=5)
+
+    def shares(self) -> tuple[float, float]:
+        """Return the share of the samples with a process running, and the share of those with two or more."""
+        busy = [running for running in self.samples if running >= 1]
+        together = sum(running >= 2 for running in busy) / len(busy) if busy else 0.0
+        return len(busy) / max(1, len(self.samples)), together
+
+
+@points(2)
+@deadline(90)
+def test_faster_than_serial():
+    """Two workers count the primes below 700 000 at the same time, in under 85% of the serial time if a CPU is free."""
+    cpus = mpbook.usable_cpus()
+    if cpus < 2:
+        print(
+            f"test_faster_than_serial skipped: this process may use {cpus} CPU, so nothing runs in parallel."
+        )
+        return
+    call = f"Called count_primes_parallel({SPEED_STOP}, workers=2)"
+    expected, serial = timed(count_primes, 0, SPEED_STOP)
+    tries = []
+    for _ in range(SPEED_TRIES):
+        with RunningWorkers() as workers:
+            got, parallel = timed(ex.count_primes_parallel, SPEED_STOP, workers=2)
+        assert got == expected, f"{call}; got {got!r}, expected {expected}." + nudge(got, expected)
+        busy, together = workers.shares()
+        assert busy >= BUSY_SHARE, (
+            f"{call}; the count was right, but for {1 - busy:.0%} of the call no other process was computing: "
+            "the counting ran in this process. Hand the ranges to mp.Pool(workers). Threads will not do: they run "
+            "in this process, one at a time (the GIL)."
+        )
+        assert together >= TOGETHER_SHARE, (
+            f"{call}; the count was right, but the worker processes took turns: two of them computed at the same "
+            f"time for only {together:.0%} of the time any of them computed. Did you cut the range into several chunks and "
+            "hand them to the pool all at once (one starmap_async), rather than one apply_async(...).get() after "
+            "another, or one single range?"
+        )
+        print(
+            f"try {len(tries) + 1}: parallel {parallel:.2f} s, serial {serial:.2f} s, workers together {together:.0%}"
+        )
+        if parallel < SPEED_RATIO * serial:
+            return
+        tries.append(f"{parallel:.2f} s against {serial:.2f} s")
+        # Timed again before the next try: the machine may have been quieter for the serial run
+        # than for the parallel one. Only on this path, so a right answer costs one serial run.
+        _, serial = timed(count_primes, 0, SPEED_STOP)
+    # The workers did compute at the same time in every try; other programs kept the CPUs busy.
+    print(
+        f"test_faster_than_serial: two workers computed at the same time, but were never under {SPEED_RATIO:.0%} "
+        f"of the serial time ({'; '.join(tries)}; load average {load_average():.1f} on {cpus} CPUs). "
+        "The machine is too busy to show the speed-up: passed on the evidence of the workers."
+    )
+
+
+def load_average() -> float:
+    """Return the 1-minute load average, or 0.0 where the platform has none (Windows)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0

@@ -1,0 +1,131 @@
+"""Checks for ex13_chunksize."""
+
+import functools
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from mpbook.grading.checking import deadline, exercise, points
+from mpbook.workers import square, whoami
+
+ex = exercise("ex13_chunksize")
+
+WORKERS = 2
+N_TINY = 10_000
+# chunksize=1 costs 0.1-0.2 ms per task on a loaded 2-core machine (1-2 s for 10 000); chunks of about
+# 1 250 take 5-15 ms: 100-400x faster. Ten times faster leaves a wide margin, and still fails
+# chunksize=1 and chunks of a handful of items.
+MIN_RATIO = 10
+RUNS = 3  # the learner's version is timed three times and the best counts: one hiccup is forgiven
+MAP_TIMEOUT_S = 60  # 10 000 tasks one per message take a few seconds at worst
+
+
+class CountingExecutor(ProcessPoolExecutor):
+    """A ProcessPoolExecutor that counts the messages it sends: map() submits one call per chunk."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.submitted = 0
+
+    def submit(self, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
+def started_executor() -> CountingExecutor:
+    """Return a CountingExecutor whose WORKERS processes are all running (they start on demand otherwise)."""
+    executor = CountingExecutor(max_workers=WORKERS)
+    list(executor.map(whoami, range(WORKERS), [0.2] * WORKERS, timeout=MAP_TIMEOUT_S))
+    executor.submitted = 0
+    return executor
+
+
+@points(1)
+def test_pick_chunksize():
+    """pick_chunksize gives at least 1 for no items, and chunks that are large but leave every worker some work."""
+    for n_items in (0, 1, 3):
+        got = ex.pick_chunksize(n_items, WORKERS)
+        usable = isinstance(got, int) and got >= 1
+        assert usable, (
+            f"Called pick_chunksize({n_items}, {WORKERS}); got {got!r}, expected an int of at least 1: "
+            "executor.map raises ValueError for chunksize=0. Use max(1, ...)."
+        )
+    got = ex.pick_chunksize(N_TINY, WORKERS)
+    sensible = isinstance(got, int) and 50 <= got <= N_TINY // WORKERS
+    assert sensible, (
+        f"Called pick_chunksize({N_TINY}, {WORKERS}); got {got!r}, expected a few hundred to a few thousand "
+        f"(Pool.map's rule, ceil(n / (4 * workers)), gives {-(-N_TINY // (4 * WORKERS))}). Much smaller chunks "
+        "mean thousands of messages; more than n / workers leaves a worker without a chunk."
+    )
+
+
+@points(1)
+def test_same_results_in_order():
+    """fast_map returns func(x) for every item, in input order, for 100 items, one item and none."""
+    with started_executor() as executor:
+        for items in (list(range(100)), [5], []):
+            got = ex.fast_map(executor, square, items, WORKERS)
+            expected = [x * x for x in items]
+            assert got == expected, (
+                f"Called fast_map(executor, square, {items if len(items) < 5 else 'list(range(100))'}, {WORKERS}); "
+                f"got {got!r:.200}, expected {expected!r:.200}. executor.map returns results in input order; "
+                "return them as a list."
+            )
+
+
+@points(3)
+@deadline(60)
+def test_many_tiny_tasks_are_fast():
+    """10 000 squares take at most a tenth of the time executor.map needs with chunksize=1, on the same executor."""
+    items = list(range(N_TINY))
+    expected = [x * x for x in items]
+    call = f"fast_map(executor, square, list(range({N_TINY})), {WORKERS})"
+    with started_executor() as executor:
+        timings, messages = [], []
+        for _ in range(RUNS):
+            executor.submitted = 0
+            started = time.perf_counter()
+            got = ex.fast_map(executor, square, items, WORKERS)
+            timings.append(time.perf_counter() - started)
+            messages.append(executor.submitted)
+            assert got == expected, f"Called {call}; got {got!r:.200}, expected the squares in order."
+        assert min(messages) > 0, (
+            f"Called {call}; it returned the right squares but sent no task to the executor: the work must be done "
+            "by the executor's worker processes. Call executor.map(...) on the executor you are given; a pool "
+            "of your own would spend more time starting than the tasks take."
+        )
+        started = time.perf_counter()
+        reference = list(executor.map(square, items, chunksize=1, timeout=MAP_TIMEOUT_S))
+        reference_s = time.perf_counter() - started
+    assert reference == expected
+    best = min(timings)
+    ratio = reference_s / best
+    assert ratio >= MIN_RATIO, (
+        f"Called {call}; it took {best * 1000:.0f} ms (best of {RUNS}), sending {messages[timings.index(best)]} "
+        f"message(s); executor.map with chunksize=1 took {reference_s * 1000:.0f} ms on the same executor, only "
+        f"{ratio:.1f}x slower. Expected at least {MIN_RATIO}x: each message costs a round trip, far more than "
+        "squaring a number, so send the items in a few large chunks (about four per worker)."
+    )
+
+
+@points(1)
+def test_every_worker_gets_work():
+    """400 small tasks of 2 ms are shared by both workers, not sent as one chunk to one of them."""
+    task = functools.partial(whoami, seconds=0.002)
+    items = list(range(400))
+    with started_executor() as executor:
+        got = ex.fast_map(executor, task, items, WORKERS)
+    tasks = [result[0] for result in got] if isinstance(got, list) else got
+    assert tasks == items, (
+        f"Called fast_map(executor, whoami, list(range(400)), {WORKERS}); results out of order."
+    )
+    pids = {result[1] for result in got}
+    assert os.getpid() not in pids, (
+        f"Called fast_map(executor, whoami, list(range(400)), {WORKERS}); some tasks ran in this process: "
+        "run them on the executor."
+    )
+    assert len(pids) == WORKERS, (
+        f"Called fast_map(executor, whoami, list(range(400)), {WORKERS}); the tasks ran in {len(pids)} process(es), "
+        f"expected {WORKERS}. Chunks so large that there are fewer chunks than workers leave a worker idle: "
+        "aim for about four chunks per worker."
+    )

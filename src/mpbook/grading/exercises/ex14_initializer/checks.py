@@ -1,0 +1,117 @@
+"""Checks for ex14_initializer.
+
+The checks hand count_with_table their own build_table: `recording_build` builds the same table,
+and first appends the pid of the process that called it to a file, so the check can count the
+builds and see where they happened. It is a module-level function wrapped in functools.partial,
+so it travels to spawned workers through initargs like any other.
+"""
+
+import functools
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+from mpbook.grading.checking import exercise, points
+from mpbook.pooling import build_prime_table
+
+ex = exercise("ex14_initializer")
+
+
+def recording_build(log_path: str, limit: int) -> bytes:
+    """Append this process's pid to log_path, then return build_prime_table(limit)."""
+    with open(log_path, "a", encoding="utf-8") as log:  # one short append: lines from two workers do not mix
+        log.write(f"{os.getpid()}\n")
+    return build_prime_table(limit)
+
+
+def equal_ranges(parts: int, limit: int) -> list[tuple[int, int]]:
+    """Return `parts` consecutive (start, stop) ranges covering range(0, limit)."""
+    bounds = [limit * k // parts for k in range(parts + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+def count_with_table(call: str, *args) -> list:
+    """Return ex.count_with_table(*args); a worker without a table becomes a failure with a nudge."""
+    try:
+        return ex.count_with_table(*args)
+    except TypeError as exc:
+        if "NoneType" not in str(exc):
+            raise
+        raise AssertionError(
+            f"Called {call}; a worker raised TypeError: {exc}. Its _TABLE was still None: did the pool run "
+            "load_table as its initializer, and does load_table say `global _TABLE` before assigning it? "
+            "Without `global`, the assignment makes a local variable that vanishes when load_table returns."
+        ) from None
+
+
+def run_counting_builds(ranges: list, workers: int) -> tuple[list, list[int]]:
+    """Return (count_with_table's answer, the pids of the processes that built a table) for ranges on workers."""
+    with tempfile.TemporaryDirectory(prefix="mpbook-ex14-") as folder:
+        log_path = Path(folder) / "builds.txt"
+        log_path.touch()
+        builder = functools.partial(recording_build, str(log_path))
+        got = count_with_table(
+            f"count_with_table({len(ranges)} ranges, {workers}, ...)", ranges, workers, builder
+        )
+        pids = [int(line) for line in log_path.read_text(encoding="utf-8").split()]
+    return got, pids
+
+
+def assert_built_once_per_worker(call: str, ranges: list, workers: int, got: list, pids: list[int]) -> None:
+    """Assert the answer is right and the table was built in at most `workers` worker processes, once each."""
+    table = build_prime_table(ex.LIMIT)
+    expected = [sum(table[start:stop]) for start, stop in ranges]
+    assert got == expected, f"Called {call}; got {got!r}, expected {expected!r}."
+    assert pids, (
+        f"Called {call}; it returned the right counts, but the build_table it was given was never called. "
+        "The checks pass their own build_table, which counts the builds: pass the one you receive to the "
+        "initializer in initargs, and build with it."
+    )
+    assert os.getpid() not in pids, (
+        f"Called {call}; the table was built in this process, the parent ({pids.count(os.getpid())} time(s)). "
+        "A table made in the parent travels to the workers, pickled, with every task. Build it in each worker: "
+        "initializer=load_table, initargs=(build_table, LIMIT)."
+    )
+    assert len(pids) <= workers, (
+        f"Called {call}; the table was built {len(pids)} times for {len(ranges)} tasks on {workers} workers, expected "
+        f"at most {workers}: once per worker. Build it in the pool's initializer, not in the task."
+    )
+    assert len(set(pids)) == len(pids), (
+        f"Called {call}; some worker built the table more than once (pids {pids}). Once per worker is enough: "
+        "keep it in the module global _TABLE."
+    )
+
+
+@points(1)
+def test_counts_are_right():
+    """The counts match the primes in each range, with the default build_table, and no ranges gives []."""
+    ranges = [(0, 10), (10, 100), (0, 100_000), (99_900, 100_000)]
+    got = count_with_table(f"count_with_table({ranges}, 2)", ranges, 2)
+    expected = [4, 21, 9592, 8]
+    assert got == expected, (
+        f"Called count_with_table({ranges}, 2); got {got!r}, expected {expected!r}. "
+        "count_in_table(start, stop) is the sum of _TABLE[start:stop]; return the counts in the order of ranges."
+    )
+    got = ex.count_with_table([], 2)
+    assert got == [], f"Called count_with_table([], 2); got {got!r}, expected []."
+
+
+@points(3)
+def test_table_built_once_per_worker():
+    """Sixteen tasks on two workers build the table at most twice, each time in a different worker, never in the parent."""
+    ranges = equal_ranges(16, ex.LIMIT)
+    got, pids = run_counting_builds(ranges, 2)
+    assert_built_once_per_worker(
+        "count_with_table(16 ranges, 2, build_table=<one that counts>)", ranges, 2, got, pids
+    )
+
+
+@points(1)
+def test_three_workers():
+    """Nine tasks on three workers build the table at most three times, in the workers."""
+    ranges = equal_ranges(9, ex.LIMIT)
+    got, pids = run_counting_builds(ranges, 3)
+    assert_built_once_per_worker(
+        "count_with_table(9 ranges, 3, build_table=<one that counts>)", ranges, 3, got, pids
+    )
