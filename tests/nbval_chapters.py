@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -86,6 +87,9 @@ _nbval_start_new_kernel = None  # nbval's own kernel start, while ours replaces 
 # --- start method and stderr --------------------------------------------------------------
 
 
+_temporary_dirs: list[Path] = []  # removed when pytest ends
+
+
 def _write_start_method_startup_file() -> None:
     """Under MPBOOK_START_METHOD, give the chapters' kernels a startup file that switches the method."""
     method = os.environ.get(mpbook.ENV_VAR, "").strip().lower()
@@ -95,6 +99,7 @@ def _write_start_method_startup_file() -> None:
         startup.mkdir(parents=True)
         (startup / "00-start-method.py").write_text(_FORCE_START_METHOD.format(method=mpbook.start_method()))
         os.environ["IPYTHONDIR"] = str(ipython_dir)  # the kernels nbval starts inherit it
+        _temporary_dirs.append(ipython_dir)
 
 
 def pytest_collectstart(collector):
@@ -128,8 +133,10 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    """Give nbval its own kernel start back."""
+    """Give nbval its own kernel start back; remove the startup file's folder."""
     global _nbval_start_new_kernel
+    while _temporary_dirs:
+        shutil.rmtree(_temporary_dirs.pop(), ignore_errors=True)
     if _nbval_start_new_kernel is not None:
         import nbval.kernel
 
