@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -15,7 +16,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from mpbook import _leaks, widgets, workers
-from mpbook.widgets import EXECUTOR, POOL, explorer, task_sizes
+from mpbook.widgets import EXECUTOR, POOL, THREADS, explorer, task_sizes
 
 # Small, quick runs: 8 tasks of 500 numbers take ~1 ms each, so a run is mostly pool start-up.
 SMALL = {"tasks": 8, "size": 500, "run_first": False}
@@ -61,7 +62,7 @@ def _assert_records_match(result: widgets.RunResult) -> None:
     assert 1 <= len({r.pid for r in result.records}) <= settings.workers
 
 
-@pytest.mark.parametrize("kind", [POOL, EXECUTOR])
+@pytest.mark.parametrize("kind", [POOL, EXECUTOR, THREADS])
 def test_run_button_runs_the_pool_and_shows_the_timeline(make_explorer, kind):
     """Clicking Run after moving the sliders runs a pool with those settings and shows its timeline and numbers."""
     ex = make_explorer(kind=kind, **SMALL)
@@ -88,6 +89,39 @@ def test_run_button_runs_the_pool_and_shows_the_timeline(make_explorer, kind):
     assert f"{result.tasks_per_s:.1f} tasks/s" in text
     assert not ex.run_button.disabled, "the button is enabled again after the run"
     assert _leaks.leftover_children(settle_s=2) == [], "no worker outlives its run"
+
+
+def test_a_thread_pool_runs_in_this_process_on_one_thread_per_worker(make_explorer):
+    """kind=THREADS runs every task in this process, on at most `workers` threads, and says Threads in the history."""
+    ex = make_explorer(kind=THREADS, workers=2, **SMALL)
+    result = ex.run()
+    assert result.ok
+    assert {r.pid for r in result.records} == {os.getpid()}
+    assert 1 <= len({r.thread for r in result.records}) <= 2
+    assert all(r.thread != "MainThread" for r in result.records)
+    assert "Threads" in _output_text(ex)
+    assert ex.settings().kind == THREADS
+    assert make_explorer(key="test-default", run_first=False).kind.value == POOL, "the default stays Pool"
+
+
+def test_a_thread_run_past_its_timeout_returns_and_says_threads_finish(make_explorer):
+    """A thread run past its timeout returns promptly; the message says its running tasks finish, not killed."""
+    ex = make_explorer(
+        workers.sleep_and_return,
+        task_args=_sleep_ms,
+        size_range=(100, 5_000, 100),
+        kind=THREADS,
+        tasks=2,
+        size=1_500,
+        workers=2,
+        timeout=0.5,
+        run_first=False,
+    )
+    started = time.monotonic()
+    result = ex.run()
+    assert result.timed_out
+    assert time.monotonic() - started < 0.5 + 3.0
+    assert "threads cannot be terminated" in _output_text(ex)
 
 
 def test_run_on_every_change_reruns_once_per_slider_release(make_explorer):
@@ -174,7 +208,7 @@ def test_a_run_past_its_timeout_is_stopped_and_reported(make_explorer):
     assert _leaks.leftover_children(settle_s=2) == [], "the timed-out pool's workers were terminated"
 
 
-@pytest.mark.parametrize("kind", [POOL, EXECUTOR])
+@pytest.mark.parametrize("kind", [POOL, EXECUTOR, THREADS])
 def test_a_failing_task_is_reported_not_raised(make_explorer, kind):
     """A task that raises ends the run with the error shown in the widget and no worker left."""
     ex = make_explorer(workers.raise_if_negative, task_args=_negate, kind=kind, **SMALL)

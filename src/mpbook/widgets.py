@@ -2,8 +2,9 @@
 
 Reading that chunksize 1 costs a message per task, or that one long task at the end leaves the
 other workers idle, is one thing; moving a slider and watching the idle time appear is another.
-`explorer()` shows controls for the pool (``multiprocessing.Pool`` or ``ProcessPoolExecutor``,
-number of workers, chunksize) and for the work (number of tasks, their size, equal or uneven).
+`explorer()` shows controls for the pool (``multiprocessing.Pool``, ``ProcessPoolExecutor``, or
+``ThreadPoolExecutor`` to set threads against processes; number of workers, chunksize) and for
+the work (number of tasks, their size, equal or uneven).
 Each run starts a fresh pool, maps the task function over the tasks with `mpbook.trace.traced_map`,
 stops the pool, and draws the records with `mpbook.plots.timeline`:
 
@@ -47,7 +48,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import ipywidgets as widgets
@@ -62,6 +63,7 @@ __all__ = [
     "KINDS",
     "POOL",
     "SHAPES",
+    "THREADS",
     "PoolExplorer",
     "RunResult",
     "Settings",
@@ -72,7 +74,11 @@ __all__ = [
 
 POOL = "multiprocessing.Pool"
 EXECUTOR = "ProcessPoolExecutor"
-KINDS = (POOL, EXECUTOR)
+# Threads of this process, for the question "threads or processes?" (chapter 07): on a standard
+# build the GIL lets one thread at a time run Python, so CPU-bound bars stretch instead of overlapping
+# usefully. Threads cannot be terminated: a timed-out thread run ends when its running tasks do.
+THREADS = "ThreadPoolExecutor"
+KINDS = (POOL, EXECUTOR, THREADS)
 
 # How the task sizes vary, each with the lesson it shows:
 #   equal: every task the same size; what chunksize and worker count do to overhead.
@@ -173,7 +179,7 @@ class RunResult:
     def summary(self) -> str:
         """Return a short one-line summary, as listed under "Recent runs"."""
         s = self.settings
-        kind = "Pool" if s.kind == POOL else "Executor"
+        kind = {POOL: "Pool", THREADS: "Threads"}.get(s.kind, "Executor")
         head = f"{kind:<8} workers={s.workers:<2} chunksize={s.chunksize:<3} tasks={s.tasks:<3} {s.shape:<13}"
         if self.timed_out:
             return f"{head} timed out"
@@ -229,8 +235,10 @@ def _left(deadline: float) -> float:
     return left
 
 
-def _start_pool(kind: str, workers: int) -> multiprocessing.pool.Pool | ProcessPoolExecutor:
-    """Return a new pool of `kind` with `workers` processes, started by the book's start method."""
+def _start_pool(kind: str, workers: int) -> multiprocessing.pool.Pool | Executor:
+    """Return a new pool of `kind` with `workers` processes (started by the book's start method) or threads."""
+    if kind == THREADS:
+        return ThreadPoolExecutor(workers)
     context = mpbook.get_context()
     if kind == POOL:
         return context.Pool(workers)
@@ -239,6 +247,10 @@ def _start_pool(kind: str, workers: int) -> multiprocessing.pool.Pool | ProcessP
 
 def _warm_up(pool: multiprocessing.pool.Pool | Executor, workers: int, deadline: float) -> None:
     """Return once every worker has run a task (so all have started), or raise TimeoutError at deadline."""
+    if isinstance(pool, ThreadPoolExecutor):  # one pid for all: a round of tasks starts every thread
+        pauses = [WARM_UP_SLEEP_S] * workers
+        list(pool.map(book_workers.whoami, range(workers), pauses, timeout=_left(deadline)))
+        return
     seen: set[int] = set()
     while len(seen) < workers:
         args = [(i, WARM_UP_SLEEP_S) for i in range(workers)]
@@ -293,8 +305,11 @@ def _let_executor_drop_cancelled(manager: threading.Thread | None, timeout: floa
         time.sleep(0.005)
 
 
-def _stop_pool(pool: multiprocessing.pool.Pool | ProcessPoolExecutor, *, finished: bool) -> None:
-    """Return once the pool's workers have all exited: stop the pool, kill what does not stop."""
+def _stop_pool(pool: multiprocessing.pool.Pool | Executor, *, finished: bool) -> None:
+    """Return once the pool's workers have all exited: stop the pool, kill what does not stop.
+
+    A thread pool has no process to wait for or kill: it is shut down, its queued tasks cancelled.
+    """
     processes = _worker_processes(pool)
     if isinstance(pool, multiprocessing.pool.Pool):
         pool.terminate()  # what leaving `with Pool(...)` does; it also joins the workers it stops
@@ -566,10 +581,14 @@ class PoolExplorer:
             self.figure = None
             self.image.layout.display = "none"  # an old picture would pass for this run's
             if result.timed_out:
+                stopped = (
+                    "its queued tasks were cancelled; threads cannot be terminated, so the running ones finish"
+                    if result.settings.kind == THREADS
+                    else "its worker processes were terminated; none is left running"
+                )
                 lines.append(
-                    f"Stopped: the run took longer than its timeout of {self.timeout:g} s, so its worker "
-                    "processes were terminated; none is left running. Try fewer or smaller tasks, or "
-                    "a longer timeout: explorer(timeout=...)."
+                    f"Stopped: the run took longer than its timeout of {self.timeout:g} s, so {stopped}. "
+                    "Try fewer or smaller tasks, or a longer timeout: explorer(timeout=...)."
                 )
                 self._set_status("Timed out.")
             else:
