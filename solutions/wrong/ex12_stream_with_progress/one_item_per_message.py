@@ -13,7 +13,7 @@ run a deadline: past `timeout` seconds, give up and stop the workers.
 Learning goals: imap_unordered against map and imap; a timeout on each next() that adds up to one
 for the whole run; why chunks you cut yourself (imap_unordered's own chunksize > 1 gives an
 iterator without a timeout).
-Out of scope: putting results back in input order (mpbook.progress.progress_map does); executors.
+Out of scope: putting results back in input order; executors; progress-bar libraries (chapter 04 shows tqdm).
 Contract: stream(func, items, workers=2, progress=None, timeout=STREAM_TIMEOUT_S) returns the list
 of func(x) for every x in items, in the order they finished; progress, when given, is called as
 progress(1, n), progress(2, n), ... progress(n, n), as soon as each result has arrived; past

@@ -1,6 +1,11 @@
 """Checks for ex07_safe_counter."""
 
+import contextlib
 import multiprocessing as mp
+import threading
+from multiprocessing.process import BaseProcess
+
+import psutil
 
 from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
 
@@ -11,6 +16,7 @@ ex = exercise("ex07_safe_counter")
 # Three calls make a lucky pass of the unlocked version practically impossible.
 WORKERS, INCREMENTS, CALLS = 4, 100_000, 3
 JOIN_TIMEOUT_S = 60  # 4 x 100 000 locked increments take about a second; 60 s is a very busy machine
+SAMPLE_S = 0.02  # how often the overlap watcher looks; a contention-test worker lives 0.3 s or more
 
 
 def run_add_increments(counter, increments: int, errors) -> None:
@@ -32,6 +38,53 @@ def lost_update_nudge(got: list[int], expected: int) -> str:
     )
 
 
+@contextlib.contextmanager
+def recording_joins():
+    """Record every join() called while the block runs: yields a list of (process, its timeout argument)."""
+    joins: list[tuple[BaseProcess, object]] = []
+    original = BaseProcess.join
+
+    def join(self, timeout=None):
+        joins.append((self, timeout))
+        return original(self, timeout)
+
+    BaseProcess.join = join
+    try:
+        yield joins
+    finally:
+        BaseProcess.join = original
+
+
+class AliveTogether(threading.Thread):
+    """Samples, every SAMPLE_S, how many of the started processes are alive (neither ended nor a zombie).
+
+    Reads their status with psutil and never waits on them, so it cannot reap a child the learner's
+    join() is waiting for.
+    """
+
+    def __init__(self, started: list[BaseProcess]) -> None:
+        super().__init__(daemon=True)
+        self.started = started
+        self.halt = threading.Event()
+        self.most = 0
+
+    def run(self) -> None:
+        while not self.halt.wait(SAMPLE_S):
+            alive = 0
+            for process in list(self.started):
+                with contextlib.suppress(psutil.Error, ValueError, AttributeError):
+                    alive += psutil.Process(process.pid).status() != psutil.STATUS_ZOMBIE
+            self.most = max(self.most, alive)
+
+    def __enter__(self) -> "AliveTogether":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.halt.set()
+        self.join(timeout=5)
+
+
 @points(1)
 def test_one_worker_counts_exactly():
     """One worker adding 1 000 times leaves the counter at 1 000."""
@@ -42,12 +95,12 @@ def test_one_worker_counts_exactly():
     )
 
 
-@points(3)
+@points(2)
 @deadline(60)
 def test_no_lost_updates_under_contention():
     """Four worker processes adding 100 000 times each end at exactly 400 000, in each of three calls."""
     expected = WORKERS * INCREMENTS
-    with counting_process_starts() as started:
+    with counting_process_starts() as started, AliveTogether(started) as watcher:
         got = [ex.count_safely(WORKERS, INCREMENTS) for _ in range(CALLS)]
     assert got == [expected] * CALLS, (
         f"Called count_safely({WORKERS}, {INCREMENTS}) {CALLS} times; got {got!r}, expected {expected} every time."
@@ -57,6 +110,12 @@ def test_no_lost_updates_under_contention():
         f"Called count_safely({WORKERS}, {INCREMENTS}) {CALLS} times; it returned {expected} each time but started "
         f"{len(started)} process(es) in all, expected {WORKERS * CALLS}: the counting must be done by "
         f"{WORKERS} worker processes sharing one counter, not worked out in the parent."
+    )
+    assert watcher.most >= 2, (
+        f"Called count_safely({WORKERS}, {INCREMENTS}) {CALLS} times; it returned {expected} each time, but its "
+        "processes never ran at the same time: each one ended before the next started, so none could lose "
+        "another's update. Start every process first, then join them all: the counter must stay exact while "
+        f"{WORKERS} processes add to it at once."
     )
 
 
@@ -87,6 +146,27 @@ def test_add_increments_is_safe_on_its_own():
     assert counter.value == expected, (
         f"Ran add_increments(counter, {increments}) in {WORKERS} processes on one Value; it ended at "
         f"{counter.value}, expected {expected}." + lost_update_nudge([counter.value], expected)
+    )
+
+
+@points(1)
+def test_every_worker_is_joined_with_a_timeout():
+    """count_safely(3, 1000) joins each of its processes, with a timeout, before it returns."""
+    with counting_process_starts() as started, recording_joins() as joins:
+        got = ex.count_safely(3, 1000)
+    call = "Called count_safely(3, 1000)"
+    assert got == 3000, f"{call}; got {got!r}, expected 3000."
+    joined = {id(process) for process, _ in joins}
+    never = [process.pid for process in started if id(process) not in joined]
+    assert not never, (
+        f"{call}; it returned 3000, but {len(never)} of its {len(started)} process(es) were never joined "
+        f"(pids {never}): a process that ended and was not joined stays a zombie, and one still running "
+        "outlives the call. Join every process, in a loop after the loop that starts them."
+    )
+    untimed = [process.pid for process, timeout in joins if timeout is None]
+    assert not untimed, (
+        f"{call}; it joined its processes without a timeout (pids {untimed}): a worker that hangs would hang "
+        "count_safely forever. Join each with timeout=JOIN_TIMEOUT_S."
     )
 
 

@@ -1,6 +1,7 @@
 """Checks for ex10_manager_word_count."""
 
 import contextlib
+import importlib
 import multiprocessing as mp
 import random
 from collections import Counter
@@ -8,6 +9,7 @@ from multiprocessing.managers import BaseManager
 from multiprocessing.process import BaseProcess
 
 from mpbook.grading.checking import deadline, exercise, points
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
 
 ex = exercise("ex10_manager_word_count")
 
@@ -15,6 +17,9 @@ WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "the", "dog", "ran", "aft
 # 3 documents x 300 lines on 3 workers: an add_line without the lock lost counts in every one of
 # 120 trials on a loaded 2-core machine under spawn, forkserver and fork. Three calls to be sure.
 DOCUMENTS, LINES, WORKERS, CALLS = 3, 300, 3, 3
+# A lock held by a worker that died: add_line, given LOCK_TIMEOUT_S = HELD_TIMEOUT_S, must give up
+# after about that long; HELD_LIMIT_S leaves room for a busy machine, and is far below `with lock:`'s forever.
+HELD_TIMEOUT_S, HELD_LIMIT_S = 0.5, 5
 
 
 def make_documents(seed: int, documents: int = DOCUMENTS, lines: int = LINES) -> list[str]:
@@ -108,7 +113,14 @@ def test_add_line_writes_its_counts_back():
 def test_one_document():
     """One short document on two workers is counted exactly."""
     documents = ["the cat\nthe hat\n"]
-    got = ex.count_words(documents, 2)
+    try:
+        got = ex.count_words(documents, 2)
+    except (OSError, EOFError) as exc:  # a proxy used after its manager shut down cannot connect
+        raise AssertionError(
+            f"Called count_words({documents!r}, 2); it raised {type(exc).__name__}: {exc}. That is what a proxy "
+            "does once its manager has shut down: it cannot reach it any more. Return results[:], a plain "
+            "list of plain dicts, inside the `with mp.Manager() as manager:` block."
+        ) from None
     expected = expected_counts(documents)
     assert got == expected, (
         f"Called count_words({documents!r}, 2); got {got!r}, expected {expected!r}." + nudge(got, expected)
@@ -128,7 +140,44 @@ def test_empty_documents():
     )
 
 
-@points(3)
+@points(1)
+def test_add_line_gives_up_on_a_held_lock():
+    """With the lock held elsewhere (a worker that died holding it), add_line raises after LOCK_TIMEOUT_S instead of waiting forever."""
+    module = importlib.import_module(ex.__name__)
+    call = (
+        f'Called add_line(results, lock, 0, "spam") with LOCK_TIMEOUT_S = {HELD_TIMEOUT_S} while another '
+        "process held the lock (as a worker that died holding it would)"
+    )
+    with mp.Manager() as manager:
+        results = manager.list([{}])
+        lock = manager.Lock()
+        lock.acquire()
+        saved = module.LOCK_TIMEOUT_S
+        module.LOCK_TIMEOUT_S = HELD_TIMEOUT_S
+        try:
+            _, seconds = call_with_limit(HELD_LIMIT_S, module.add_line, results, lock, 0, "spam")
+        except DidNotReturn:
+            raise AssertionError(
+                f"{call}; it was still waiting after {HELD_LIMIT_S} s. Does it wait at most LOCK_TIMEOUT_S? "
+                "`with lock:` waits forever: when a worker dies holding the lock, every other worker hangs. "
+                "`with acquired(lock, LOCK_TIMEOUT_S):` raises TimeoutError when the time is up."
+            ) from None
+        except NotImplementedError:
+            raise
+        except Exception:  # noqa: BLE001 - giving up with an error is what is asked
+            return
+        finally:
+            module.LOCK_TIMEOUT_S = saved
+            lock.release()  # lets a learner's add_line still waiting for it finish, before the manager stops
+        got = results[:]
+    raise AssertionError(
+        f"{call}; it returned after {seconds:.1f} s without an error, and results became {got!r}: it updated "
+        "the counts without holding the lock. Hold it from the read to the write-back, waiting at most "
+        "LOCK_TIMEOUT_S: `with acquired(lock, LOCK_TIMEOUT_S):`."
+    )
+
+
+@points(2)
 @deadline(60)
 def test_no_lost_updates_when_workers_share_a_document():
     """Three documents of 300 lines on three workers are counted exactly, in each of three calls, through a Manager."""
@@ -147,7 +196,8 @@ def test_no_lost_updates_when_workers_share_a_document():
             f"{call}; the counts were right, but no Manager was started. "
             "Keep the counts in a manager list: `with mp.Manager() as manager:`."
         )
-        assert started["processes"] >= 1 + WORKERS, (
+        assert started["processes"] == 1 + WORKERS, (
             f"{call}; the counts were right, but {started['processes']} process(es) were started (the manager "
-            f"included), expected at least {1 + WORKERS}: count the lines on a pool of {WORKERS} workers."
+            f"included), expected {1 + WORKERS}: the manager, and a pool of `workers` processes, "
+            f"mp.Pool(processes=workers). (mp.Pool() alone starts one per CPU, whatever `workers` says.)"
         )

@@ -57,13 +57,19 @@ def test_small_bounds():
 @points(1)
 @deadline(40)
 def test_any_number_of_chunks_and_workers():
-    """Any number of chunks, even more chunks than numbers, gives the serial count: no gap and no overlap."""
-    for stop, workers, chunks in ((10_007, 2, 1), (10_007, 2, 3), (10_007, 3, 7), (20, 2, 50)):
-        got = ex.count_primes_parallel(stop, workers=workers, chunks=chunks)
+    """Any number of chunks, even more chunks than numbers, gives the serial count (no gap, no overlap), on `workers` processes."""
+    # 10 010 = 3 x 3336 + 2, and 10 009 is prime: ranges of stop // chunks numbers miss it. 10 007 in 7
+    # chunks has primes at two inner bounds: ranges that include their end count them twice.
+    for stop, workers, chunks in ((10_007, 2, 1), (10_010, 3, 3), (10_007, 3, 7), (20, 2, 50)):
+        with counting_process_starts() as started:
+            got = ex.count_primes_parallel(stop, workers=workers, chunks=chunks)
         expected = count_primes(0, stop)
-        assert got == expected, (
-            f"Called count_primes_parallel({stop}, workers={workers}, chunks={chunks}); got {got!r}, "
-            f"expected {expected}." + nudge(got, expected)
+        call = f"Called count_primes_parallel({stop}, workers={workers}, chunks={chunks})"
+        assert got == expected, f"{call}; got {got!r}, expected {expected}." + nudge(got, expected)
+        assert len(started) == workers, (
+            f"{call}; the count was right, but {len(started)} process(es) were started, expected {workers}: "
+            "a pool of `workers` processes, mp.Pool(processes=workers). (mp.Pool() alone starts one per CPU, "
+            f"{os.cpu_count()} here, whatever `workers` says.)"
         )
 
 

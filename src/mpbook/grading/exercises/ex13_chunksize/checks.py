@@ -1,6 +1,7 @@
 """Checks for ex13_chunksize."""
 
 import functools
+import math
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -18,6 +19,12 @@ N_TINY = 10_000
 MIN_RATIO = 10
 RUNS = 3  # the learner's version is timed three times and the best counts: one hiccup is forgiven
 MAP_TIMEOUT_S = 60  # 10 000 tasks one per message take a few seconds at worst
+# (items, workers) for pick_chunksize: workers from 2 to 8, so a fixed chunksize, "four chunks in all" or
+# "one chunk per worker" gives far too few or far too many chunks for some of them.
+SIZES = ((10_000, 2), (10_000, 8), (100_000, 3), (1_000, 4), (400, 3))
+# Chunks per worker accepted around "about four": rounding, or n // (4 * workers), moves it.
+FEWEST, MOST = 2, 8
+SPREAD_WORKERS = 3  # more workers than this machine's 2 CPUs: a fast_map that assumes the CPU count shows
 
 
 class CountingExecutor(ProcessPoolExecutor):
@@ -32,10 +39,10 @@ class CountingExecutor(ProcessPoolExecutor):
         return super().submit(*args, **kwargs)
 
 
-def started_executor() -> CountingExecutor:
-    """Return a CountingExecutor whose WORKERS processes are all running (they start on demand otherwise)."""
-    executor = CountingExecutor(max_workers=WORKERS)
-    list(executor.map(whoami, range(WORKERS), [0.2] * WORKERS, timeout=MAP_TIMEOUT_S))
+def started_executor(workers: int = WORKERS) -> CountingExecutor:
+    """Return a CountingExecutor whose `workers` processes are all running (they start on demand otherwise)."""
+    executor = CountingExecutor(max_workers=workers)
+    list(executor.map(whoami, range(workers), [0.2] * workers, timeout=MAP_TIMEOUT_S))
     executor.submitted = 0
     return executor
 
@@ -57,6 +64,20 @@ def test_pick_chunksize():
         f"(Pool.map's rule, ceil(n / (4 * workers)), gives {-(-N_TINY // (4 * WORKERS))}). Much smaller chunks "
         "mean thousands of messages; more than n / workers leaves a worker without a chunk."
     )
+    for n_items, workers in SIZES:
+        got = ex.pick_chunksize(n_items, workers)
+        usable = isinstance(got, int) and got >= 1
+        assert usable, (
+            f"Called pick_chunksize({n_items}, {workers}); got {got!r}, expected an int of at least 1."
+        )
+        chunks = math.ceil(n_items / got)
+        rule = math.ceil(n_items / (4 * workers))
+        assert FEWEST * workers <= chunks <= MOST * workers, (
+            f"Called pick_chunksize({n_items}, {workers}); got {got}: {chunks} chunk(s) for {workers} workers, "
+            f"{chunks / workers:.1f} per worker, expected about four per worker (between {FEWEST} and {MOST}). "
+            "The chunksize must follow both the number of items and the number of workers: a fixed chunksize, or "
+            f"a fixed number of chunks in all, is right for one pool size only. Pool.map's rule gives {rule}."
+        )
 
 
 @points(1)
@@ -110,22 +131,26 @@ def test_many_tiny_tasks_are_fast():
 
 @points(1)
 def test_every_worker_gets_work():
-    """400 small tasks of 2 ms are shared by both workers, not sent as one chunk to one of them."""
+    """400 small tasks of 2 ms on three workers travel in chunks of pick_chunksize(400, 3), and every worker gets some."""
     task = functools.partial(whoami, seconds=0.002)
     items = list(range(400))
-    with started_executor() as executor:
-        got = ex.fast_map(executor, task, items, WORKERS)
+    workers = SPREAD_WORKERS
+    call = f"Called fast_map(executor, whoami, list(range(400)), {workers}) on an executor of {workers} processes"
+    with started_executor(workers) as executor:
+        got = ex.fast_map(executor, task, items, workers)
+        messages = executor.submitted
     tasks = [result[0] for result in got] if isinstance(got, list) else got
-    assert tasks == items, (
-        f"Called fast_map(executor, whoami, list(range(400)), {WORKERS}); results out of order."
-    )
+    assert tasks == items, f"{call}; results out of order."
     pids = {result[1] for result in got}
-    assert os.getpid() not in pids, (
-        f"Called fast_map(executor, whoami, list(range(400)), {WORKERS}); some tasks ran in this process: "
-        "run them on the executor."
+    assert os.getpid() not in pids, f"{call}; some tasks ran in this process: run them on the executor."
+    chunksize = ex.pick_chunksize(len(items), workers)
+    expected = math.ceil(len(items) / chunksize)
+    assert messages == expected, (
+        f"{call}; it sent {messages} message(s), expected {expected}: chunks of pick_chunksize(400, {workers}) "
+        f"= {chunksize} items. Pass fast_map's own `workers` to pick_chunksize (not the number of CPUs, "
+        f"{os.cpu_count()} here, nor a number of your own), and its result to executor.map as chunksize."
     )
-    assert len(pids) == WORKERS, (
-        f"Called fast_map(executor, whoami, list(range(400)), {WORKERS}); the tasks ran in {len(pids)} process(es), "
-        f"expected {WORKERS}. Chunks so large that there are fewer chunks than workers leave a worker idle: "
-        "aim for about four chunks per worker."
+    assert len(pids) == workers, (
+        f"{call}; the tasks ran in {len(pids)} process(es), expected {workers}. Chunks so large that there are "
+        "fewer chunks than workers leave a worker idle: aim for about four chunks per worker."
     )

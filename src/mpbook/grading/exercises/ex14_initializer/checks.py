@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from mpbook.grading.checking import exercise, points
+from mpbook.grading.checking import counting_process_starts, exercise, points
 from mpbook.pooling import build_prime_table
 
 ex = exercise("ex14_initializer")
@@ -70,7 +70,8 @@ def assert_built_once_per_worker(call: str, ranges: list, workers: int, got: lis
     )
     assert os.getpid() not in pids, (
         f"Called {call}; the table was built in this process, the parent ({pids.count(os.getpid())} time(s)). "
-        "A table made in the parent travels to the workers, pickled, with every task. Build it in each worker: "
+        "A table made in the parent costs the parent the build, then travels to the workers, pickled (with every task, "
+        "or in initargs). Build it in each worker: "
         "initializer=load_table, initargs=(build_table, LIMIT)."
     )
     assert len(pids) <= workers, (
@@ -109,9 +110,14 @@ def test_table_built_once_per_worker():
 
 @points(1)
 def test_three_workers():
-    """Nine tasks on three workers build the table at most three times, in the workers."""
+    """Nine tasks on three workers (more than this machine's CPUs) run on a pool of three, which builds the table at most three times."""
     ranges = equal_ranges(9, ex.LIMIT)
-    got, pids = run_counting_builds(ranges, 3)
-    assert_built_once_per_worker(
-        "count_with_table(9 ranges, 3, build_table=<one that counts>)", ranges, 3, got, pids
+    call = "count_with_table(9 ranges, 3, build_table=<one that counts>)"
+    with counting_process_starts() as started:
+        got, pids = run_counting_builds(ranges, 3)
+    assert_built_once_per_worker(call, ranges, 3, got, pids)
+    assert len(started) == 3, (
+        f"Called {call}; the counts were right, but {len(started)} worker process(es) were started, expected 3: "
+        "a pool of `workers` processes, ProcessPoolExecutor(workers, ...). (Without it, the pool has one "
+        f"process per CPU, {os.cpu_count()} here, whatever `workers` says.)"
     )
