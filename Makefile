@@ -136,7 +136,7 @@ wheelhouse: $(STAMP)
 # Slow (needs the network; ~40 s here): a wheelhouse for this machine only, an empty venv installed from it
 # with no network (no index, an unreachable proxy), then `mpbook doctor` from that venv.
 test-wheelhouse: $(STAMP)
-	MPBOOK_WHEELHOUSE_TEST=1 $(BIN)/python -m pytest tests/test_wheelhouse.py -v -p no:cacheprovider -m slow
+	MPBOOK_WHEELHOUSE_TEST=1 $(BIN)/python -m pytest tests/test_wheelhouse.py -v -s -p no:cacheprovider -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -46,9 +46,10 @@ SUPPORTED_PYTHONS = ((3, 10), (3, 14))  # oldest and newest minor version the bo
 POOL_CHECK_TIMEOUT_S = 60  # a spawn worker starts in ~0.1-0.3 s; 60 s allows a very slow laptop
 FIX_INSTALL = "install the book's packages into this Python: `python -m pip install -r requirements.txt`"
 # Free memory. The largest chapter is 03: its kernel and child processes need about 800 MB at the
-# peak (stated at the chapter's top; tools/measure_memory.py measured 730 MB, INSTRUCTORS.md lists
-# every chapter), and JupyterLab's server about 100 MB, counted as 200. MPBOOK_SMALL=1 shrinks the big
-# arrays of chapters 03 and 06, bringing the largest peak down to about 400 MB (chapters 06 and 08).
+# peak (stated at the chapter's top; tools/measure_memory.py measured 713-728 MB, 770 MB counting shared
+# pages twice; INSTRUCTORS.md lists every chapter), and JupyterLab's server about 100 MB, counted as 200.
+# MPBOOK_SMALL=1 shrinks the big arrays of chapters 03 and 06; the largest peak is then chapter 07's or
+# 08's, about 320 MB (430 MB counting shared pages twice).
 MEMORY_PEAK_MB = 800
 MEMORY_PEAK_SMALL_MB = 400
 MEMORY_JUPYTERLAB_MB = 200
@@ -359,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only the checks that run nothing: folders, hints, mirror, README",
     )
+    verify.add_argument(
+        "--wrong-answers",
+        action="store_true",
+        help="also grade every wrong answer in solutions/wrong/: the test each names must fail on it",
+    )
     grade = commands.add_parser(
         "grade", help="instructors: grade a folder of submissions, one folder per student"
     )
@@ -400,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "reset":
                 return commands.reset(args.exercise)
             if args.command == "verify":
-                return commands.verify(runs=args.runs, grading=not args.no_grading)
+                return commands.verify(
+                    runs=args.runs, grading=not args.no_grading, wrong_answers=args.wrong_answers
+                )
             if args.command == "grade":
                 return commands.grade(args.submissions, args.csv, args.json_dir)
         except (UnknownExercise, workspace.WorkspaceError, runner.DeadlineScaleError) as exc:
