@@ -10,16 +10,15 @@ test catches it ("# breaks: ... — caught by test_name"), and that test must fa
 
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from mpbook.grading import runner
+from mpbook.grading import commands, runner, wrong
+from mpbook.grading.catalogue import find
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
-WRONG = sorted((SOLUTIONS / "wrong").glob("ex*/*.py"))
+WRONG = sorted((SOLUTIONS / "wrong").glob("ex*/*.py"))  # see mpbook.grading.wrong
 
 # (exercise, what the learner did, [(text in the solution, what it becomes)], test that must fail)
 MUTANTS = [
@@ -87,29 +86,38 @@ def test_a_usual_mistake_is_caught(tmp_path, exercise, mistake, edits, must_fail
     assert all(t.status != "timeout" for t in result.tests), [(t.name, t.message) for t in result.tests]
 
 
-def caught_by(path: Path) -> list[str]:
-    """Return the tests a wrong answer's first lines name after "caught by"; [] when none is named."""
-    head = "\n".join(path.read_text(encoding="utf-8").splitlines()[:3])
-    match = re.search(r"caught by ([^\n]*)", head)
-    return re.findall(r"test_\w+", match.group(1)) if match else []
-
-
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("wrong", WRONG, ids=[f"{p.parent.name[:4]}-{p.stem}" for p in WRONG])
-def test_a_usual_wrong_answer_is_caught(tmp_path, wrong):
+@pytest.mark.parametrize("path", WRONG, ids=[f"{p.parent.name[:4]}-{p.stem}" for p in WRONG])
+def test_a_usual_wrong_answer_is_caught(path):
     """The test a wrong answer names fails on it with a message (or, when it names none, the answer loses points)."""
-    exercise = wrong.parent.name
-    learner = tmp_path / f"{exercise}.py"
-    shutil.copyfile(wrong, learner)
-    tests = {test.name: test for test in runner.collect_tests(exercise)}
-    named = caught_by(wrong)
-    unknown = [name for name in named if name not in tests]
-    assert not unknown, f"{wrong.name} names {unknown}, which {exercise}'s checks do not have"
-    if not named:
-        result = runner.grade_file(exercise, learner)
-        assert result.score < result.max_score, f"{wrong.name} scored full marks"
-        return
-    for name in named:  # only the test that should catch it: the others would pass, and cost time
-        result = runner.run_test(tests[name], exercise, tmp_path, learner.name)
-        assert result.status != "passed", f"{wrong.name}: {name} passed, but it should catch this answer"
-        assert result.message, f"{wrong.name}: {name} failed without telling the learner why"
+    verdict = wrong.grade_wrong_answer(path.parent.name, path)
+    assert verdict.caught, verdict.problem
+
+
+@pytest.mark.timeout(120)
+def test_verify_fails_on_a_wrong_answer_with_full_marks(tmp_path, capsys):
+    """A "wrong answer" that is the reference solution gets full marks: verify's wrong-answer grading reports it."""
+    exercise = find("ex20")
+    folder = tmp_path / "wrong" / exercise.name
+    folder.mkdir(parents=True)
+    reference = (SOLUTIONS / exercise.filename).read_text(encoding="utf-8")
+    (folder / "not_wrong_at_all.py").write_text(
+        "# breaks: nothing — caught by test_every_message_arrives_once\n" + reference, encoding="utf-8"
+    )
+
+    problems = commands.verify_wrong_answers(tmp_path, [exercise])
+
+    line = capsys.readouterr().out
+    assert "ex20: 1 wrong answer, 1 NOT caught (not_wrong_at_all)" in line, line
+    assert any("test_every_message_arrives_once passed" in problem for problem in problems), problems
+    assert any("expected at least" in problem for problem in problems), problems  # one is fewer than three
+
+
+def test_caught_by_reads_the_first_line(tmp_path):
+    """caught_by finds every test named on a wrong answer's first line, and none when the line names none."""
+    named = tmp_path / "named.py"
+    named.write_text("# breaks: x — caught by test_one and test_two\nprint()\n", encoding="utf-8")
+    unnamed = tmp_path / "unnamed.py"
+    unnamed.write_text("# breaks: x\nprint()\n", encoding="utf-8")
+    assert wrong.caught_by(named) == ["test_one", "test_two"]
+    assert wrong.caught_by(unnamed) == []

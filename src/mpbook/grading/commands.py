@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 
 import mpbook
-from mpbook.grading import booktable, migration, mirror, runner, trying, workspace
+from mpbook.grading import booktable, migration, mirror, runner, trying, workspace, wrong
 from mpbook.grading.catalogue import EXERCISES, EXERCISES_DIR, MISSING, ORDER, UnknownExercise, find
 
 SYMBOL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
 HINT_AFTER_FAILURES = 2  # offer a hint from the second failing check in a row: once may be a typo
 WATCH_POLL_S = 0.5  # how often `mpbook watch` looks at the file: a save is picked up within half a second
+MIN_WRONG_ANSWERS = 3  # issue 18: at least three usual mistakes kept per exercise, each caught
 SHOWN_OUTPUT_CHARS = 3_000  # what `mpbook try` shows of what the code printed
 _OLD_NAMES = {new: old for old, new in migration.RENAMED.items()}
 
@@ -414,8 +415,33 @@ def static_problems() -> list[str]:
     return problems
 
 
-def verify(runs: int = 3, grading: bool = True) -> int:
-    """Instructor check: the book is complete and mirrored, every stub scores 0, every solution passes `runs` times."""
+def verify_wrong_answers(solutions: Path, exercises=None) -> list[str]:
+    """Grade every wrong answer in solutions/wrong/, one report line per exercise; return the problems found.
+
+    A wrong answer is a problem when the test its first line names passes on it (so it would get
+    full marks), and an exercise is when it has fewer than MIN_WRONG_ANSWERS of them.
+    """
+    problems = []
+    for exercise in EXERCISES if exercises is None else exercises:
+        started = time.perf_counter()
+        verdicts = wrong.grade_wrong_answers(solutions, exercise.name)
+        notes = [verdict.problem for verdict in verdicts if verdict.problem]
+        if len(verdicts) < MIN_WRONG_ANSWERS:
+            notes.append(
+                f"{len(verdicts)} wrong answer(s) in solutions/wrong/{exercise.name}/, expected at least "
+                f"{MIN_WRONG_ANSWERS}: keep the usual mistakes there, each naming the test that catches it"
+            )
+        state = "ok" if not notes else "PROBLEM"
+        _say(f"  {state:<8} {wrong.summary(exercise.name, verdicts)} ({time.perf_counter() - started:.1f} s)")
+        problems += [f"{exercise.number}: {note}" for note in notes]
+    return problems
+
+
+def verify(runs: int = 3, grading: bool = True, wrong_answers: bool = False) -> int:
+    """Instructor check: the book is complete and mirrored, every stub scores 0, every solution passes `runs` times.
+
+    With wrong_answers, every wrong answer in solutions/wrong/ must also be caught by the test it names.
+    """
     problems = static_problems()
     solutions = workspace.solutions_dir()
     if grading and solutions is not None:
@@ -448,6 +474,9 @@ def verify(runs: int = 3, grading: bool = True) -> int:
                 f"({time.perf_counter() - started:.1f} s)"
             )
             problems += [f"{exercise.number}: {note}" for note in notes]
+    if grading and wrong_answers and solutions is not None:
+        _say("\nWrong answers (solutions/wrong/), each graded by the test it names:")
+        problems += verify_wrong_answers(solutions)
     if problems:
         _say(f"\n{len(problems)} problem(s):")
         for problem in problems:
@@ -456,7 +485,8 @@ def verify(runs: int = 3, grading: bool = True) -> int:
     if grading:
         _say(
             f"\nAll {len(EXERCISES)} exercises verified: complete and mirrored, every stub scores 0, "
-            f"every solution passes {runs} times in a row."
+            f"every solution passes {runs} times in a row"
+            + (", every wrong answer is caught." if wrong_answers else ".")
         )
     else:
         _say(

@@ -123,3 +123,17 @@ def test_tasks_run_at_the_same_time():
         f"{call}; the answer was right, but {len(started)} process(es) were started, expected 2: "
         "run the tasks on a pool of `workers` processes (a ThreadPoolExecutor starts none)."
     )
+
+
+@points(1)
+def test_uses_as_many_processes_as_workers():
+    """With workers=3 on a machine of any size, the tasks run on three worker processes."""
+    items = [0.2] * 6
+    with counting_process_starts() as started:
+        got = run(sleep_for, items, workers=3)
+    call = shown_call(sleep_for, items, workers=3)
+    assert got == ({index: 0.2 for index in range(6)}, {}), f"{call}; got {got!r}, expected every 0.2 back."
+    assert len(started) == 3, (
+        f"{call}; {len(started)} worker process(es) were started, expected 3. Make the pool with `workers` "
+        "processes: ProcessPoolExecutor(max_workers=workers). Without it, the pool has one per CPU."
+    )

@@ -4,7 +4,7 @@ import contextlib
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from mpbook.grading.checking import deadline, exercise, points
+from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
 
 ex = exercise("ex16_first_results")
 
@@ -116,4 +116,18 @@ def test_all_and_none():
     assert elapsed < 1.0, (
         f"Called first_results({durations!r}, 0, workers=2); it took {elapsed:.1f} s. "
         "With k = 0 there is nothing to wait for: return [] before making an executor."
+    )
+
+
+@points(1)
+def test_uses_as_many_processes_as_workers():
+    """With workers=3, on a machine of any size, the executor has three worker processes."""
+    durations = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3]
+    call = f"Called first_results({durations!r}, 3, workers=3)"
+    with counting_process_starts() as started:
+        got = ex.first_results(durations, 3, workers=3)
+    assert got == [0.3, 0.3, 0.3], f"{call}; got {got!r}, expected [0.3, 0.3, 0.3]."
+    assert len(started) == 3, (
+        f"{call}; {len(started)} worker process(es) were started, expected 3. Make the executor with `workers` "
+        "processes: ProcessPoolExecutor(max_workers=workers). Without it, it has one per CPU."
     )

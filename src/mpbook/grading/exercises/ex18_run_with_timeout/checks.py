@@ -21,12 +21,14 @@ SETTLE_S = 1  # a child just sent SIGTERM is dead (or a zombie) within milliseco
 
 @contextlib.contextmanager
 def watching_processes():
-    """Record every Process started while the block runs: its pid, and its exit code if it is close()d.
+    """Record every Process started while the block runs: its pid, whether it was joined, its exit code if close()d.
 
     Yields a list of Watched; close() makes a Process unreadable, so its exit code is kept just before.
+    Under forkserver the child is the fork server's, which reaps it: no zombie shows there, so whether
+    join() (or close(), which requires the end) was called is recorded too.
     """
     seen = []
-    original_start, original_close = BaseProcess.start, BaseProcess.close
+    original_start, original_close, original_join = BaseProcess.start, BaseProcess.close, BaseProcess.join
 
     def start(self):
         result = original_start(self)
@@ -37,13 +39,24 @@ def watching_processes():
         for watched in seen:
             if watched.process is self and self._popen is not None:
                 watched.closed_exitcode = self._popen.poll()
-        return original_close(self)
+        result = original_close(self)
+        for watched in seen:
+            if watched.process is self:
+                watched.reaped = True  # close() raises unless the process has ended and been waited for
+        return result
 
-    BaseProcess.start, BaseProcess.close = start, close
+    def join(self, timeout=None):
+        result = original_join(self, timeout)
+        for watched in seen:
+            if watched.process is self and self._popen is not None and self._popen.poll() is not None:
+                watched.reaped = True
+        return result
+
+    BaseProcess.start, BaseProcess.close, BaseProcess.join = start, close, join
     try:
         yield seen
     finally:
-        BaseProcess.start, BaseProcess.close = original_start, original_close
+        BaseProcess.start, BaseProcess.close, BaseProcess.join = original_start, original_close, original_join
 
 
 class Watched:
@@ -51,6 +64,7 @@ class Watched:
 
     def __init__(self, process: BaseProcess, pid: int) -> None:
         self.process, self.pid, self.closed_exitcode = process, pid, None
+        self.reaped = False  # set once join() returned after the end, or close() succeeded
 
     def exitcode(self) -> int | None:
         """Return the exit code (None while running); reaps the process if it is a zombie, so read it last."""
@@ -93,6 +107,12 @@ def assert_nothing_left(call: str, seen: list, *, killed: bool) -> None:
             "an entry in the process table waiting for its parent to collect the exit status. "
             "join(timeout=REAP_TIMEOUT_S) collects it: call it in every case, after the result came or after "
             "terminate()/kill()."
+        )
+        assert watched.reaped, (
+            f"Called {call}; its child (pid {watched.pid}) had ended, but join() was never called on it after "
+            "its end. Under fork and spawn it would be a zombie, an entry in the process table waiting for its "
+            "parent to collect the exit status: join(timeout=REAP_TIMEOUT_S) collects it. Call it in every case, "
+            "after the result came or after terminate()/kill()."
         )
         exitcode = watched.exitcode()
         if killed:
@@ -159,6 +179,14 @@ def test_slow_function_is_stopped_at_the_deadline():
         "Wait at most `timeout` seconds, then stop the child at once: terminate(), a short join(), kill()."
     )
     assert_nothing_left(call, seen, killed=True)
+    exitcode = seen[0].exitcode()
+    if hasattr(signal, "SIGKILL"):  # POSIX: on Windows terminate() and kill() are the same call
+        assert exitcode == -signal.SIGTERM, (
+            f"Called {call}; the child, which does not ignore SIGTERM, ended with exit code {exitcode}, expected "
+            f"{-signal.SIGTERM} (ended by terminate()'s SIGTERM). Ask politely first: terminate(), then "
+            "join(timeout=TERMINATE_GRACE_S), and kill() only if it is still alive; SIGKILL gives the child no "
+            "chance to run its clean-up."
+        )
 
 
 @points(1)

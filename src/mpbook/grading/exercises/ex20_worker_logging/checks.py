@@ -7,7 +7,7 @@ import multiprocessing as mp
 import os
 import threading
 
-from mpbook.grading.checking import exercise, points
+from mpbook.grading.checking import counting_process_starts, exercise, points
 
 ex = exercise("ex20_worker_logging")
 
@@ -120,4 +120,50 @@ def test_leaves_nothing_behind():
     got = ex.run_with_logging([], workers=2)
     assert got == [], (
         f"Called run_with_logging([], workers=2); got {got!r}, expected [] (no items, no records)."
+    )
+
+
+def listener_threads() -> list[threading.Thread]:
+    """Return the running threads of QueueListeners in this process."""
+    return [
+        thread
+        for thread in threading.enumerate()
+        if isinstance(
+            getattr(getattr(thread, "_target", None), "__self__", None), logging.handlers.QueueListener
+        )
+    ]
+
+
+@points(1)
+def test_listener_stops_when_the_map_raises():
+    """When the map raises (an item that cannot be sent to a worker), the listener is stopped all the same."""
+    records = ex.run_with_logging([1, 2], workers=2)
+    assert_each_once("run_with_logging([1, 2], workers=2)", records, [1, 2])
+    call = "run_with_logging([1, threading.Lock(), 3], workers=2)"
+    try:
+        got = ex.run_with_logging([1, threading.Lock(), 3], workers=2)
+    except Exception:  # noqa: BLE001 -- a lock cannot be pickled: the map raises, as it should
+        pass
+    else:
+        raise AssertionError(
+            f"Called {call}; it returned {got!r}, expected the map's error (a lock cannot be pickled) to come out."
+        )
+    left = listener_threads()
+    assert not left, (
+        f"Called {call}; the map raised, as expected, but the QueueListener thread was still running "
+        "afterwards. Stop the listener in a `finally:` block, so that it stops whether the map returns or raises."
+    )
+
+
+@points(1)
+def test_uses_as_many_processes_as_workers():
+    """With workers=3, on a machine of any size, the pool has three worker processes."""
+    items = list(range(30))
+    with counting_process_starts() as started:
+        records = ex.run_with_logging(items, workers=3)
+    call = "run_with_logging(list(range(30)), workers=3)"
+    assert_each_once(call, records, items)
+    assert len(started) == 3, (
+        f"Called {call}; {len(started)} worker process(es) were started, expected 3. Make the pool with "
+        "`workers` processes (ProcessPoolExecutor(workers, ...)); without it, the pool has one per CPU."
     )
