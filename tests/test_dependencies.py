@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "mpbook"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 # Modules only a notebook imports, whose top-level imports come with the `book` extra.
-NOTEBOOK_MODULES = {"plots.py", "widgets.py"}
+NOTEBOOK_MODULES = {"plots.py", "widgets.py", "_explorer_controls.py"}  # the last: the widget's controls
 # Import name -> the requirement that brings it, where the two differ.
 PROVIDED_BY = {"distributed": "dask"}  # dask[distributed]
 

@@ -29,11 +29,12 @@ Standard library only at import time, like the rest of the package: Dask is impo
 from __future__ import annotations
 
 import concurrent.futures
-import math
 import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from mpbook import _arguments
 
 __all__ = [
     "DASK_SCHEDULER_VAR",
@@ -46,15 +47,6 @@ __all__ = [
 
 DASK_SCHEDULER_VAR = "MPBOOK_DASK_SCHEDULER"
 DEFAULT_TIMEOUT_S = 60.0
-
-
-def _require_timeout(timeout: object) -> float:
-    """Return timeout if it is a positive, finite number of seconds; else raise a clear error."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__} {timeout!r}")
-    if not math.isfinite(timeout) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
-    return float(timeout)
 
 
 def map_with(
@@ -80,7 +72,7 @@ def map_with(
         raise TypeError(f"func must be callable, got {type(func).__name__} {func!r}")
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise TypeError(f"items must be an iterable of arguments (not a string), got {type(items).__name__}")
-    seconds = _require_timeout(timeout)
+    seconds = _arguments.seconds("timeout", timeout, allow_zero=False, allow_infinite=False)
 
     deadline = time.monotonic() + seconds
     futures = [executor.submit(func, item) for item in items]
@@ -108,13 +100,9 @@ def dask_client(n_workers: int = 2, *, timeout: float = DEFAULT_TIMEOUT_S, dashb
     the dashboard also needs bokeh), and waits up to `timeout` seconds for every worker.
     Close it with `close_dask(client)`.
     """
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int):
-        raise TypeError(f"n_workers must be an int, got {type(n_workers).__name__} {n_workers!r}")
-    if n_workers < 1:
-        raise ValueError(f"n_workers must be >= 1, got {n_workers}")
-    if not isinstance(dashboard, bool):
-        raise TypeError(f"dashboard must be True or False, got {type(dashboard).__name__}")
-    seconds = _require_timeout(timeout)
+    _arguments.integer("n_workers", n_workers, minimum=1)
+    _arguments.flag("dashboard", dashboard)
+    seconds = _arguments.seconds("timeout", timeout, allow_zero=False, allow_infinite=False)
 
     from distributed import Client, LocalCluster  # here: Dask takes about a second to import
 
@@ -150,7 +138,7 @@ def close_dask(client, timeout: float = 30.0) -> None:
 
     A cluster reached by address is left running: it belongs to whoever started it.
     """
-    seconds = _require_timeout(timeout)
+    seconds = _arguments.seconds("timeout", timeout, allow_zero=False, allow_infinite=False)
     if not hasattr(client, "close") or not hasattr(client, "cluster"):
         raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
     cluster = client.cluster

@@ -29,11 +29,12 @@ from __future__ import annotations
 import faulthandler
 import logging
 import logging.handlers
-import math
 import os
 import signal
 import sys
 import threading
+
+from mpbook import _arguments
 
 __all__ = [
     "WORKER_LOGGER",
@@ -52,43 +53,19 @@ __all__ = [
 WORKER_LOGGER = "mpbook.worker"  # the logger square_and_log writes to
 
 
-def _require_number(name: str, value: object) -> int | float:
-    """Return value if it is a real number (not a bool, not NaN); else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if isinstance(value, float) and math.isnan(value):
-        raise ValueError(f"{name} must be a number, got NaN")
-    return value
-
-
-def _require_seconds(name: str, value: object) -> float:
-    """Return value if it is a number of seconds > 0; else raise a clear error."""
-    _require_number(name, value)
-    if value <= 0 or math.isinf(value):
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value}")
-    return value
-
-
-def _require_queue(name: str, value: object) -> object:
-    """Return value if it has put() like a multiprocessing queue; else raise TypeError."""
-    if not callable(getattr(value, "put", None)):
-        raise TypeError(f"{name} must be a queue (with put), got {type(value).__name__}")
-    return value
-
-
 # --- tasks that fail --------------------------------------------------------------------------
 
 
 def take_reciprocal(x: int | float) -> float:
     """Return 1 / x: a task that raises ZeroDivisionError for 0, as real code does."""
-    _require_number("x", x)
+    _arguments.number("x", x)
     return 1 / x
 
 
 def raise_to_power(x: int | float, exponent: int | float) -> int | float:
     """Return x ** exponent; functools.partial(raise_to_power, exponent=3) is a picklable cube."""
-    _require_number("x", x)
-    _require_number("exponent", exponent)
+    _arguments.number("x", x)
+    _arguments.number("exponent", exponent)
     return x**exponent
 
 
@@ -115,7 +92,7 @@ def wait_on_held_lock(seconds: float) -> bool:
     A deadlock in miniature, with a time limit: a worker running it looks hung for `seconds`,
     which is long enough for faulthandler to show where it waits.
     """
-    _require_seconds("seconds", seconds)
+    _arguments.seconds("seconds", seconds, allow_zero=False, allow_infinite=False)
     lock = threading.Lock()
     lock.acquire()
     return lock.acquire(timeout=seconds)  # <- a hung worker waits here
@@ -131,7 +108,7 @@ def ignore_sigint() -> None:
 
 def report_ready(ready: object, ignore_interrupts: bool = False) -> None:
     """Optionally ignore SIGINT, then put this process's pid on the `ready` queue (a pool initializer)."""
-    _require_queue("ready", ready)
+    _arguments.has("ready", ready, "put", what="a queue (with put)")
     if not isinstance(ignore_interrupts, bool):
         raise TypeError(f"ignore_interrupts must be a bool, got {type(ignore_interrupts).__name__}")
     if ignore_interrupts:
@@ -145,7 +122,7 @@ def log_to_queue(log_queue: object, level: int = logging.INFO) -> None:
     Under fork a worker inherits its parent's handlers; they are removed, so each record
     travels once, through the queue, to the parent's QueueListener.
     """
-    _require_queue("log_queue", log_queue)
+    _arguments.has("log_queue", log_queue, "put", what="a queue (with put)")
     if isinstance(level, bool) or not isinstance(level, int):
         raise TypeError(f"level must be a logging level such as logging.INFO, got {level!r}")
     root = logging.getLogger()
@@ -157,7 +134,7 @@ def log_to_queue(log_queue: object, level: int = logging.INFO) -> None:
 
 def square_and_log(x: int | float) -> int | float:
     """Return x * x, logging the task at INFO (and a WARNING for a negative x) on the mpbook.worker logger."""
-    _require_number("x", x)
+    _arguments.number("x", x)
     logger = logging.getLogger(WORKER_LOGGER)
     logger.info("squaring %s", x)
     if x < 0:
@@ -171,7 +148,7 @@ def dump_stacks_after(seconds: float) -> None:
     faulthandler writes from a C-level watchdog thread, so the dump appears even while the
     worker's Python code is stuck; it is a one-off (cancel with faulthandler.cancel_dump_traceback_later).
     """
-    _require_seconds("seconds", seconds)
+    _arguments.seconds("seconds", seconds, allow_zero=False, allow_infinite=False)
     stream = sys.stderr
     try:
         stream.fileno()  # faulthandler needs a real file descriptor

@@ -26,31 +26,9 @@ Standard library only: every spawned child imports this module.
 
 from __future__ import annotations
 
-import math
-import numbers
+from mpbook import _arguments
 
 __all__ = ["put_squares", "store_squares", "sum_slice"]
-
-
-def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _require_numbers(name: str, xs: object) -> list:
-    """Return xs as a list if it is a list, tuple or range of real numbers (not bools, not NaN); else raise."""
-    if not isinstance(xs, (list, tuple, range)):
-        raise TypeError(f"{name} must be a list, tuple or range of numbers, got {type(xs).__name__}")
-    for x in xs:
-        if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise TypeError(f"every item of {name} must be a real number, got {type(x).__name__}")
-        if isinstance(x, float) and math.isnan(x):
-            raise ValueError(f"{name} must not contain NaN")
-    return list(xs)
 
 
 def sum_slice(values: object, start: int, stop: int) -> float:
@@ -65,8 +43,8 @@ def sum_slice(values: object, start: int, stop: int) -> float:
         or isinstance(values, (str, bytes))
     ):
         raise TypeError(f"values must be a sequence of numbers, got {type(values).__name__}")
-    _require_int("start", start, minimum=0)
-    _require_int("stop", stop, minimum=start)
+    _arguments.integer("start", start, minimum=0)
+    _arguments.integer("stop", stop, minimum=start)
     if stop > len(values):
         raise ValueError(f"stop={stop} is beyond the end of values (length {len(values)})")
     part = values[start:stop]
@@ -82,7 +60,7 @@ def store_squares(mapping: object, xs: list | tuple | range) -> int:
     """
     if not callable(getattr(mapping, "__setitem__", None)):
         raise TypeError(f"mapping must be a dict or a Manager dict proxy, got {type(mapping).__name__}")
-    items = _require_numbers("xs", xs)
+    items = _arguments.real_numbers("xs", xs)
     for x in items:
         mapping[x] = x * x
     return len(items)
@@ -90,9 +68,8 @@ def store_squares(mapping: object, xs: list | tuple | range) -> int:
 
 def put_squares(xs: list | tuple | range, results: object) -> int:
     """Put (x, x * x) on results for each x, then one None meaning "this worker is done"; return the count."""
-    items = _require_numbers("xs", xs)
-    if not callable(getattr(results, "put", None)):
-        raise TypeError(f"results must be a queue (with put), got {type(results).__name__}")
+    items = _arguments.real_numbers("xs", xs)
+    _arguments.has("results", results, "put", what="a queue (with put)")
     for x in items:
         results.put((x, x * x))
     results.put(None)

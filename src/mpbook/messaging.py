@@ -28,12 +28,11 @@ spawned child imports this module.
 
 from __future__ import annotations
 
-import math
 import signal
 import sys
 import time
 
-from mpbook.workers import _require_int  # one argument check for every worker module
+from mpbook import _arguments
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -55,34 +54,9 @@ __all__ = [
 DEFAULT_TIMEOUT_S = 30.0  # how long a child waits for its next message before giving up
 
 
-def _require_seconds(name: str, value: object) -> float:
-    """Return value if it is a finite number of seconds >= 0; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__} {value!r}")
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"{name} must be >= 0 seconds, got {value}")
-    return value
-
-
-def _require_queue(name: str, value: object) -> object:
-    """Return value if it has put() and get() like a multiprocessing queue; else raise TypeError."""
-    if not (callable(getattr(value, "put", None)) and callable(getattr(value, "get", None))):
-        raise TypeError(f"{name} must be a queue (with put and get), got {type(value).__name__}")
-    return value
-
-
-def _require_connection(name: str, value: object) -> object:
-    """Return value if it has send() and recv() like a Pipe end; else raise TypeError."""
-    if not (callable(getattr(value, "send", None)) and callable(getattr(value, "recv", None))):
-        raise TypeError(f"{name} must be a Pipe connection (with send and recv), got {type(value).__name__}")
-    return value
-
-
-def _require_sender(name: str, value: object) -> object:
-    """Return value if it has send() like a Pipe end (a one-way send end counts); else raise TypeError."""
-    if not callable(getattr(value, "send", None)):
-        raise TypeError(f"{name} must be a Pipe connection (with send), got {type(value).__name__}")
-    return value
+_QUEUE = "a queue (with put and get)"
+_CONNECTION = "a Pipe connection (with send and recv)"
+_SEND_END = "a Pipe connection (with send)"  # a one-way send end counts
 
 
 def _square(x: object) -> int | float:
@@ -115,7 +89,7 @@ def ignore_sigterm_and_sleep(seconds: float, ready: object) -> None:
     `ready` (a multiprocessing Event) tells the parent the handler is in place; a terminate()
     sent before that moment would still kill the child.
     """
-    _require_seconds("seconds", seconds)
+    _arguments.seconds("seconds", seconds, allow_zero=True)
     if not callable(getattr(ready, "set", None)):
         raise TypeError(f"ready must be an Event (with set), got {type(ready).__name__}")
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -127,7 +101,7 @@ def report_starting_a_child(results: object) -> None:
     """Try to start a grandchild; put 'started, exitcode N' or 'ExceptionName: message' on results."""
     import multiprocessing  # here: only the child that runs this needs it
 
-    _require_queue("results", results)
+    _arguments.has("results", results, "put", "get", what=_QUEUE)
     try:
         grandchild = multiprocessing.Process(target=exit_with_code, args=(0,))
         grandchild.start()
@@ -145,8 +119,8 @@ def produce_items(items: list, tasks: object, n_sentinels: int) -> None:
     """Put every item on tasks, then n_sentinels None sentinels (one per consumer)."""
     if not isinstance(items, (list, tuple, range)):
         raise TypeError(f"items must be a list, tuple or range, got {type(items).__name__}")
-    _require_queue("tasks", tasks)
-    _require_int("n_sentinels", n_sentinels, minimum=0)
+    _arguments.has("tasks", tasks, "put", "get", what=_QUEUE)
+    _arguments.integer("n_sentinels", n_sentinels, minimum=0)
     if any(item is None for item in items):
         raise ValueError("items must not contain None: None is the sentinel that means stop")
     for item in items:
@@ -161,9 +135,9 @@ def square_until_sentinel(tasks: object, results: object, timeout: float = DEFAU
     The None it puts on results tells the parent this consumer is finished. A get that waits
     longer than `timeout` raises queue.Empty, so a consumer whose producer died ends with exitcode 1.
     """
-    _require_queue("tasks", tasks)
-    _require_queue("results", results)
-    _require_seconds("timeout", timeout)
+    _arguments.has("tasks", tasks, "put", "get", what=_QUEUE)
+    _arguments.has("results", results, "put", "get", what=_QUEUE)
+    _arguments.seconds("timeout", timeout, allow_zero=True)
     done = 0
     while True:
         item = tasks.get(timeout=timeout)
@@ -180,9 +154,9 @@ def square_joinable_tasks(tasks: object, results: object, timeout: float = DEFAU
     A non-number crashes it (TypeError) before its task_done(), so that item stays unfinished
     and tasks.join() never returns: the trap the chapter shows.
     """
-    _require_queue("tasks", tasks)
-    _require_queue("results", results)
-    _require_seconds("timeout", timeout)
+    _arguments.has("tasks", tasks, "put", "get", what=_QUEUE)
+    _arguments.has("results", results, "put", "get", what=_QUEUE)
+    _arguments.seconds("timeout", timeout, allow_zero=True)
     if not callable(getattr(tasks, "task_done", None)):
         raise TypeError(f"tasks must be a JoinableQueue (with task_done), got {type(tasks).__name__}")
     done = 0
@@ -198,14 +172,14 @@ def square_joinable_tasks(tasks: object, results: object, timeout: float = DEFAU
 
 def put_payload(results: object, n_bytes: int) -> None:
     """Put n_bytes zero bytes on results: above the pipe buffer (64 KiB on Linux), exit waits for a reader."""
-    _require_queue("results", results)
-    _require_int("n_bytes", n_bytes, minimum=0)
+    _arguments.has("results", results, "put", "get", what=_QUEUE)
+    _arguments.integer("n_bytes", n_bytes, minimum=0)
     results.put(bytes(n_bytes))
 
 
 def put_square(results: object, x: int | float) -> None:
     """Put x * x on results; a non-number raises TypeError before anything is put (the child exits 1)."""
-    _require_queue("results", results)
+    _arguments.has("results", results, "put", "get", what=_QUEUE)
     results.put(_square(x))
 
 
@@ -217,8 +191,8 @@ def echo_messages(conn: object, timeout: float = DEFAULT_TIMEOUT_S) -> int:
 
     Waits at most `timeout` seconds for each message (TimeoutError after that).
     """
-    _require_connection("conn", conn)
-    _require_seconds("timeout", timeout)
+    _arguments.has("conn", conn, "send", "recv", what=_CONNECTION)
+    _arguments.seconds("timeout", timeout, allow_zero=True)
     answered = 0
     try:
         while True:
@@ -238,8 +212,8 @@ def echo_messages(conn: object, timeout: float = DEFAULT_TIMEOUT_S) -> int:
 
 def send_numbers(conn: object, n: int) -> None:
     """Send 0, 1, ..., n-1 on conn, then close it: the reader gets EOFError once every copy is closed."""
-    _require_sender("conn", conn)
-    _require_int("n", n, minimum=0)
+    _arguments.has("conn", conn, "send", what=_SEND_END)
+    _arguments.integer("n", n, minimum=0)
     try:
         for number in range(n):
             conn.send(number)
@@ -260,11 +234,11 @@ def count_until_eof(
     close_unused=True it closes it first; with False it keeps it open, so EOF can never come
     and the child waits `timeout` seconds for each message, then raises TimeoutError.
     """
-    _require_connection("receive_end", receive_end)
-    _require_queue("results", results)
+    _arguments.has("receive_end", receive_end, "send", "recv", what=_CONNECTION)
+    _arguments.has("results", results, "put", "get", what=_QUEUE)
     if not isinstance(close_unused, bool):
         raise TypeError(f"close_unused must be a bool, got {type(close_unused).__name__}")
-    _require_seconds("timeout", timeout)
+    _arguments.seconds("timeout", timeout, allow_zero=True)
     if unused_end is not None and close_unused:
         unused_end.close()
     received = 0
@@ -284,8 +258,8 @@ def count_until_eof(
 
 def send_after(conn: object, seconds: float, value: object) -> None:
     """Sleep `seconds`, send value on conn, then close it."""
-    _require_sender("conn", conn)
-    _require_seconds("seconds", seconds)
+    _arguments.has("conn", conn, "send", what=_SEND_END)
+    _arguments.seconds("seconds", seconds, allow_zero=True)
     try:
         time.sleep(seconds)
         conn.send(value)

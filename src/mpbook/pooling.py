@@ -35,14 +35,11 @@ Standard library only, as every spawned child imports this module.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 
-from mpbook.workers import (
-    _require_int,  # one argument check for every worker module
-    is_prime,  # trial division: the slow way, on purpose
-)
+from mpbook import _arguments
+from mpbook.workers import is_prime  # trial division: the slow way, on purpose
 
 __all__ = [
     "EXIT_CODE",
@@ -64,22 +61,13 @@ EXIT_CODE = 70
 _TABLE: bytes | None = None
 
 
-def _require_range(start: object, stop: object) -> tuple[int, int]:
-    """Return (start, stop) if they are ints with 0 <= start <= stop; else raise a clear error."""
-    _require_int("start", start, minimum=0)
-    _require_int("stop", stop)
-    if stop < start:
-        raise ValueError(f"stop must be >= start, got start={start}, stop={stop}")
-    return start, stop
-
-
 def build_prime_table(limit: int) -> bytes:
     """Return a table t of length limit with t[n] == 1 exactly when n is prime: costly on purpose.
 
     Built by trial division, about 0.1 s for limit=100_000: it stands in for any expensive
     setup (loading a model, opening a connection) that a task needs before it can start.
     """
-    _require_int("limit", limit, minimum=0)
+    _arguments.integer("limit", limit, minimum=0)
     return bytes(is_prime(n) for n in range(limit))
 
 
@@ -90,7 +78,7 @@ def load_prime_table(limit: int, counter: object = None) -> None:
     ``multiprocessing.Value("i", 0)`` as second argument to count how many times it ran.
     """
     global _TABLE
-    _require_int("limit", limit, minimum=0)
+    _arguments.integer("limit", limit, minimum=0)
     if counter is not None and not (hasattr(counter, "get_lock") and hasattr(counter, "value")):
         raise TypeError(
             f"counter must be a shared multiprocessing.Value such as Value('i', 0), got {type(counter).__name__}"
@@ -103,7 +91,7 @@ def load_prime_table(limit: int, counter: object = None) -> None:
 
 def count_primes_in_table(start: int, stop: int) -> int:
     """Return how many primes lie in range(start, stop), read from the table load_prime_table built here."""
-    _require_range(start, stop)
+    _arguments.index_range(start, stop)
     if _TABLE is None:
         raise RuntimeError(
             f"process {os.getpid()} has no prime table: run load_prime_table(limit) first, "
@@ -120,8 +108,8 @@ def count_primes_building_table(start: int, stop: int, limit: int) -> int:
     The same answer as count_primes_in_table, but the setup is paid on every task:
     the pattern a pool initializer exists to avoid.
     """
-    _require_range(start, stop)
-    _require_int("limit", limit, minimum=0)
+    _arguments.index_range(start, stop)
+    _arguments.integer("limit", limit, minimum=0)
     if stop > limit:
         raise ValueError(f"stop={stop} is beyond the table, which covers range(0, {limit})")
     return sum(build_prime_table(limit)[start:stop])
@@ -153,9 +141,6 @@ def name_process_class() -> str:
 
 def sleep_for(seconds: float) -> float:
     """Return seconds, after sleeping that long: a one-argument task of known length for map and imap."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"seconds must be a number, got {type(seconds).__name__} {seconds!r}")
-    if math.isnan(seconds) or seconds < 0:
-        raise ValueError(f"seconds must be >= 0, got {seconds}")
+    _arguments.seconds("seconds", seconds, allow_zero=True)
     time.sleep(seconds)
     return seconds

@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from mpbook.workers import _require_int  # one argument check for every worker module
+from mpbook import _arguments
 
 __all__ = [
     "SharedArrayRef",
@@ -69,22 +69,6 @@ class SharedArrayRef(NamedTuple):
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _require_seconds(name: str, value: object) -> float:
-    """Return value if it is a non-negative number of seconds; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__} {value!r}")
-    if not value >= 0:  # also rejects NaN
-        raise ValueError(f"{name} must be >= 0 seconds, got {value}")
-    return float(value)
-
-
-def _require_has(name: str, value: object, *attributes: str, what: str) -> None:
-    """Raise TypeError naming `what` was expected if value lacks any of the attributes."""
-    missing = [attribute for attribute in attributes if not hasattr(value, attribute)]
-    if missing:
-        raise TypeError(f"{name} must be {what}, got {type(value).__name__} (no {', '.join(missing)})")
-
-
 def _require_name(name: object) -> str:
     """Return name if it is a non-empty str (a shared memory block's name); else raise."""
     if not isinstance(name, str) or not name:
@@ -114,8 +98,8 @@ def acquired(lock: Any, timeout: float = DEFAULT_TIMEOUT_S) -> Iterator[None]:
     `with lock:` waits forever if another process died while holding the lock;
     this waits at most `timeout` seconds and then fails with a message.
     """
-    _require_has("lock", lock, "acquire", "release", what="a lock (with acquire and release)")
-    _require_seconds("timeout", timeout)
+    _arguments.has("lock", lock, "acquire", "release", what="a lock (with acquire and release)")
+    _arguments.seconds("timeout", timeout, allow_zero=True)
     if not lock.acquire(timeout=timeout):
         raise TimeoutError(f"could not acquire {lock!r} within {timeout} s")
     try:
@@ -134,16 +118,16 @@ def increment_unsafely(counter: Any, times: int) -> None:
     (take the lock, write, release). Another process can write in between; its update
     is then overwritten.
     """
-    _require_has("counter", counter, "value", what="a multiprocessing Value or RawValue")
-    _require_int("times", times, minimum=0)
+    _arguments.has("counter", counter, "value", what="a multiprocessing Value or RawValue")
+    _arguments.integer("times", times, minimum=0)
     for _ in range(times):
         counter.value += 1
 
 
 def increment_with_lock(counter: Any, times: int) -> None:
     """Add 1 to counter.value `times` times, holding the Value's own lock for each read-modify-write."""
-    _require_has("counter", counter, "value", "get_lock", what="a multiprocessing Value made with a lock")
-    _require_int("times", times, minimum=0)
+    _arguments.has("counter", counter, "value", "get_lock", what="a multiprocessing Value made with a lock")
+    _arguments.integer("times", times, minimum=0)
     for _ in range(times):
         with counter.get_lock():
             counter.value += 1
@@ -171,12 +155,12 @@ def transfer(lock: Any, accounts: Any, source: int, destination: int, times: int
 
     One lock guards both entries, so nobody holding the lock ever sees a unit in flight.
     """
-    _require_has("accounts", accounts, "__getitem__", "__setitem__", "__len__", what="a shared array")
+    _arguments.has("accounts", accounts, "__getitem__", "__setitem__", "__len__", what="a shared array")
     for label, index in (("source", source), ("destination", destination)):
-        _require_int(label, index, minimum=0)
+        _arguments.integer(label, index, minimum=0)
         if index >= len(accounts):
             raise ValueError(f"{label} must be < len(accounts) = {len(accounts)}, got {index}")
-    _require_int("times", times, minimum=0)
+    _arguments.integer("times", times, minimum=0)
     for _ in range(times):
         with acquired(lock):
             accounts[source] -= 1
@@ -196,11 +180,11 @@ def pay_with_fee(lock: Any, balance: Any, amount: int, fee: int, times: int, tim
     With an RLock that works; with a plain Lock the inner acquire waits for ourselves and
     fails after `timeout` seconds with TimeoutError.
     """
-    _require_has("balance", balance, "value", what="a multiprocessing Value or RawValue")
-    _require_int("amount", amount, minimum=0)
-    _require_int("fee", fee, minimum=0)
-    _require_int("times", times, minimum=0)
-    _require_seconds("timeout", timeout)
+    _arguments.has("balance", balance, "value", what="a multiprocessing Value or RawValue")
+    _arguments.integer("amount", amount, minimum=0)
+    _arguments.integer("fee", fee, minimum=0)
+    _arguments.integer("times", times, minimum=0)
+    _arguments.seconds("timeout", timeout, allow_zero=True)
     for _ in range(times):
         with acquired(lock, timeout):
             _add_to_balance(lock, balance, -amount, timeout)
@@ -213,9 +197,9 @@ def work_in_limited_slots(slots: Any, active: Any, peak: Any, seconds: float) ->
     `active` (a Value with a lock) counts the workers inside right now; `peak` (a Value)
     keeps the largest count ever seen. Pass slots=None to work without any limit.
     """
-    _require_has("active", active, "value", "get_lock", what="a multiprocessing Value made with a lock")
-    _require_has("peak", peak, "value", what="a multiprocessing Value")
-    _require_seconds("seconds", seconds)
+    _arguments.has("active", active, "value", "get_lock", what="a multiprocessing Value made with a lock")
+    _arguments.has("peak", peak, "value", what="a multiprocessing Value")
+    _arguments.seconds("seconds", seconds, allow_zero=True)
     with acquired(slots) if slots is not None else contextlib.nullcontext():
         with acquired(active.get_lock()):
             active.value += 1
@@ -237,10 +221,10 @@ def check_items_until_stopped(
     "failed", "stopped" or "finished". Waiting on the Event (not sleeping) lets a
     worker notice `stop` at once, even in the middle of an item.
     """
-    _require_has("stop", stop, "set", "is_set", "wait", what="a multiprocessing Event")
-    _require_has("results", results, "put", what="a multiprocessing Queue")
-    _require_int("worker_id", worker_id, minimum=0)
-    _require_seconds("seconds_per_item", seconds_per_item)
+    _arguments.has("stop", stop, "set", "is_set", "wait", what="a multiprocessing Event")
+    _arguments.has("results", results, "put", what="a multiprocessing Queue")
+    _arguments.integer("worker_id", worker_id, minimum=0)
+    _arguments.seconds("seconds_per_item", seconds_per_item, allow_zero=True)
     outcome = "finished"
     checked = 0
     for item in items:
@@ -263,12 +247,12 @@ def produce_items(condition: Any, ready: Any, count: int, seconds_per_item: floa
 
     `ready` is guarded by the condition's lock, so it can be a RawValue (no lock of its own).
     """
-    _require_has(
+    _arguments.has(
         "condition", condition, "acquire", "release", "notify_all", what="a multiprocessing Condition"
     )
-    _require_has("ready", ready, "value", what="a multiprocessing Value or RawValue")
-    _require_int("count", count, minimum=0)
-    _require_seconds("seconds_per_item", seconds_per_item)
+    _arguments.has("ready", ready, "value", what="a multiprocessing Value or RawValue")
+    _arguments.integer("count", count, minimum=0)
+    _arguments.seconds("seconds_per_item", seconds_per_item, allow_zero=True)
     for _ in range(count):
         time.sleep(seconds_per_item)  # the work
         with acquired(condition):
@@ -283,11 +267,11 @@ def run_phases(barrier: Any, log: Any, worker_id: int, phases: int, seconds: flo
     time.monotonic() (one clock for every process on the machine). Slow workers hold
     the others back: no phase starts before every worker has finished the previous one.
     """
-    _require_has("barrier", barrier, "wait", "parties", what="a multiprocessing Barrier")
-    _require_has("log", log, "put", what="a multiprocessing Queue")
-    _require_int("worker_id", worker_id, minimum=0)
-    _require_int("phases", phases, minimum=0)
-    _require_seconds("seconds", seconds)
+    _arguments.has("barrier", barrier, "wait", "parties", what="a multiprocessing Barrier")
+    _arguments.has("log", log, "put", what="a multiprocessing Queue")
+    _arguments.integer("worker_id", worker_id, minimum=0)
+    _arguments.integer("phases", phases, minimum=0)
+    _arguments.seconds("seconds", seconds, allow_zero=True)
     for phase in range(phases):
         barrier.wait(timeout=DEFAULT_TIMEOUT_S)  # BrokenBarrierError instead of waiting forever
         started = time.monotonic()
@@ -320,8 +304,8 @@ def add_to_shared_rows(ref: SharedArrayRef, start: int, stop: int, amount: float
     from multiprocessing import shared_memory
 
     ref = _require_ref(ref)
-    _require_int("start", start, minimum=0)
-    _require_int("stop", stop, minimum=start)
+    _arguments.integer("start", start, minimum=0)
+    _arguments.integer("stop", stop, minimum=start)
     if ref.shape and stop > ref.shape[0]:
         raise ValueError(f"stop must be <= {ref.shape[0]} (the number of rows), got {stop}")
     started = time.perf_counter()
@@ -348,9 +332,9 @@ def serve_array_sums(inbox: Any, outbox: Any, timeout: float = 60.0) -> None:
 
     import numpy as np
 
-    _require_has("inbox", inbox, "get", what="a multiprocessing Queue")
-    _require_has("outbox", outbox, "put", what="a multiprocessing Queue")
-    _require_seconds("timeout", timeout)
+    _arguments.has("inbox", inbox, "get", what="a multiprocessing Queue")
+    _arguments.has("outbox", outbox, "put", what="a multiprocessing Queue")
+    _arguments.seconds("timeout", timeout, allow_zero=True)
     while True:
         try:
             item = inbox.get(timeout=timeout)
@@ -377,7 +361,7 @@ def set_shareable_item(name: str, index: int, value: int | float | bool | str | 
     from multiprocessing import shared_memory
 
     _require_name(name)
-    _require_int("index", index)
+    _arguments.integer("index", index)
     items = shared_memory.ShareableList(name=name)
     try:
         items[index] = value
@@ -394,10 +378,10 @@ def record_square(task_id: int, results: Any, log: Any, status: Any, lock: Any) 
     Every access is a round trip to the manager process. `status.done += 1` is a read and
     a write (two round trips), so it runs under the manager's `lock`. Returns task_id**2.
     """
-    _require_int("task_id", task_id)
-    _require_has("results", results, "__setitem__", what="a Manager dict")
-    _require_has("log", log, "append", what="a Manager list")
-    _require_has("status", status, "done", what="a Manager Namespace with a `done` attribute")
+    _arguments.integer("task_id", task_id)
+    _arguments.has("results", results, "__setitem__", what="a Manager dict")
+    _arguments.has("log", log, "append", what="a Manager list")
+    _arguments.has("status", status, "done", what="a Manager Namespace with a `done` attribute")
     value = task_id * task_id
     results[task_id] = value
     log.append(f"task {task_id} done")

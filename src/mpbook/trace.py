@@ -29,6 +29,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from mpbook import _arguments
+
 # For annotations only (postponed by the __future__ import): a worker never needs them, and
 # even `import typing` costs a child a few milliseconds. Type checkers read this block.
 TYPE_CHECKING = False
@@ -179,8 +181,7 @@ class Traced:
 
     def __init__(self, func: Callable[..., Any], *, star: bool = False) -> None:
         """Wrap func, which must be importable by name so a spawned worker can find it."""
-        if not isinstance(star, bool):
-            raise TypeError(f"star must be True or False, got {type(star).__name__} {star!r}")
+        _arguments.flag("star", star)
         self.func = _require_importable(func)
         self.star = star
 
@@ -243,19 +244,6 @@ def _pool_default_chunksize(pool: multiprocessing.pool.Pool, n_tasks: int) -> in
     return max(1, math.ceil(n_tasks / (4 * workers)))
 
 
-def _check_chunksize(chunksize: object) -> int | None:
-    """Return chunksize if it is None or an int >= 1; else raise a clear error."""
-    if chunksize is None:
-        return None
-    if isinstance(chunksize, bool) or not isinstance(chunksize, int):
-        raise TypeError(
-            f"chunksize must be an int >= 1 or None, got {type(chunksize).__name__} {chunksize!r}"
-        )
-    if chunksize < 1:
-        raise ValueError(f"chunksize must be >= 1, got {chunksize}")
-    return chunksize
-
-
 def traced_map(
     pool: multiprocessing.pool.Pool | Executor,
     func: Callable[..., Any],
@@ -278,11 +266,8 @@ def traced_map(
     import multiprocessing.pool
     from concurrent.futures import Executor
 
-    chunksize = _check_chunksize(chunksize)
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
-        raise TypeError(f"timeout must be a number of seconds or None, got {type(timeout).__name__}")
-    if timeout is not None and not timeout > 0:
-        raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+    chunksize = _arguments.integer("chunksize", chunksize, minimum=1, allow_none=True)
+    _arguments.seconds("timeout", timeout, allow_zero=False, allow_none=True)
     traced = Traced(func, star=star)
     items = list(enumerate(iterable))
     if not items:

@@ -51,8 +51,8 @@ import math
 import os
 import time
 
+from mpbook import _arguments
 from mpbook.config import get_context, usable_cpus
-from mpbook.workers import _require_int  # one argument check for every worker module
 
 # For annotations only (postponed by the __future__ import): `typing` and `mpbook.sharing`
 # would add milliseconds to every spawned worker's start, which is what this chapter measures.
@@ -98,15 +98,6 @@ RECIPE_TIMEOUT_S = 600.0  # the recipe's wait: far above any map of the book, sh
 
 # This process's copy of the array load_array received (a pool initializer); None until then.
 _ARRAY: Any = None
-
-
-def _require_rows(start: object, stop: object, rows: int) -> tuple[int, int]:
-    """Return (start, stop) if they are ints with 0 <= start <= stop <= rows; else raise."""
-    _require_int("start", start, minimum=0)
-    _require_int("stop", stop)
-    if not start <= stop <= rows:
-        raise ValueError(f"need 0 <= start <= stop <= {rows} (the number of rows), got {start}, {stop}")
-    return start, stop
 
 
 def _require_ndarray(name: str, value: object) -> Any:
@@ -173,7 +164,7 @@ def sum_loaded_rows(start: int, stop: int) -> float:
             f"process {os.getpid()} has no data set: run load_array(array) first, "
             "e.g. Pool(initializer=load_array, initargs=(array,))"
         )
-    _require_rows(start, stop, len(_ARRAY))
+    _arguments.index_range(start, stop, length=len(_ARRAY))
     return float(_ARRAY[start:stop].sum())
 
 
@@ -194,7 +185,7 @@ def sum_shared_rows(ref: SharedArrayRef, start: int, stop: int) -> float:
         raise TypeError(f"the block's name must be a non-empty str, got {name!r}")
     if not isinstance(shape, tuple) or not shape:
         raise TypeError(f"shape must be a non-empty tuple of ints, got {shape!r}")
-    _require_rows(start, stop, shape[0])
+    _arguments.index_range(start, stop, length=shape[0])
     block = shared_memory.SharedMemory(name=name)
     try:
         array = np.frombuffer(block.buf, dtype=dtype, count=math.prod(shape)).reshape(shape)
@@ -224,8 +215,8 @@ def multiply_matrices(size: int, repeats: int) -> tuple[float, int | None]:
     """Return (seconds, threads): the time for `repeats` products of two size x size matrices here,
     and how many OS threads this process has afterwards (the BLAS library's included).
     """
-    _require_int("size", size, minimum=1)
-    _require_int("repeats", repeats, minimum=0)
+    _arguments.integer("size", size, minimum=1)
+    _arguments.integer("repeats", repeats, minimum=0)
     import numpy as np
 
     rng = np.random.default_rng(size)
@@ -244,7 +235,7 @@ def limit_blas_threads(threads: int) -> None:
     NumPy: true in a spawn or forkserver worker, false in a fork worker whose parent had already
     imported NumPy. There, only a call into the loaded library helps (threadpoolctl does that).
     """
-    _require_int("threads", threads, minimum=1)
+    _arguments.integer("threads", threads, minimum=1)
     for variable in BLAS_THREAD_VARIABLES:
         os.environ[variable] = str(threads)
 
@@ -257,7 +248,7 @@ def set_blas_thread_variables(threads: int) -> Iterator[None]:
     when it starts. A forkserver child copies the fork server's, fixed when that server started,
     and a forked child inherits NumPy already loaded if the parent had imported it.
     """
-    _require_int("threads", threads, minimum=1)
+    _arguments.integer("threads", threads, minimum=1)
     saved = {variable: os.environ.get(variable) for variable in BLAS_THREAD_VARIABLES}
     try:
         for variable in BLAS_THREAD_VARIABLES:
@@ -285,7 +276,7 @@ def count_cpus(restrict_to: int | None = None) -> dict[str, int | bool | None]:
 
     restricted = False
     if restrict_to is not None:
-        _require_int("restrict_to", restrict_to, minimum=1)
+        _arguments.integer("restrict_to", restrict_to, minimum=1)
         if multiprocessing.parent_process() is None:
             raise RuntimeError(
                 "count_cpus(restrict_to=...) changes the CPU affinity of the process it runs in: "

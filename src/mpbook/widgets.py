@@ -54,7 +54,9 @@ from typing import Any
 import ipywidgets as widgets
 
 import mpbook
+from mpbook import _arguments
 from mpbook import workers as book_workers
+from mpbook._explorer_controls import build_controls, check_settings
 from mpbook.plots import timeline
 from mpbook.trace import TaskRecord, _require_importable, traced_map
 
@@ -190,8 +192,8 @@ class RunResult:
 
 def task_sizes(tasks: int, size: int, shape: str = "equal") -> list[int]:
     """Return the sizes of `tasks` tasks averaging about `size`, varying as `shape` says (see SHAPES)."""
-    _check_int("tasks", tasks, 1)
-    _check_int("size", size, 1)
+    _arguments.integer("tasks", tasks, minimum=1)
+    _arguments.integer("size", size, minimum=1)
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {', '.join(map(repr, SHAPES))}, got {shape!r}")
     if shape == "equal":
@@ -215,16 +217,6 @@ def _prime_range(size: int) -> tuple[int, int]:
 def _single_argument(size: int) -> tuple[int]:
     """Return (size,): the task function takes the size as its only argument."""
     return (size,)
-
-
-def _check_int(name: str, value: object, minimum: int, maximum: int | None = None) -> int:
-    """Return value if it is an int in [minimum, maximum]; else raise a clear TypeError/ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = "" if maximum is None else f" and <= {maximum}"
-        raise ValueError(f"{name} must be >= {minimum}{upper}, got {value}")
-    return value
 
 
 def _left(deadline: float) -> float:
@@ -359,6 +351,29 @@ def run_settings(
     return RunResult(settings, results, records, wall_s, startup_s)
 
 
+def _task_args_for(func: Callable[..., Any], task_args: object) -> Callable[[int], tuple]:
+    """Return task_args if callable, or the default for func (a prime range for count_primes, else (size,))."""
+    if task_args is None:
+        return _prime_range if func is book_workers.count_primes else _single_argument
+    if not callable(task_args):
+        raise TypeError(f"task_args must be a function of the task size, got {type(task_args).__name__}")
+    return task_args
+
+
+def _check_sample(task_args: Callable[[int], tuple], size: int) -> None:
+    """Raise TypeError unless task_args(size) is a tuple that pickles: what each task will send."""
+    sample = task_args(size)
+    if not isinstance(sample, tuple):
+        raise TypeError(
+            f"task_args must return a tuple of the task function's arguments, got {type(sample).__name__} "
+            f"{sample!r} for size {size}; e.g. task_args=lambda size: (size,)"
+        )
+    try:
+        pickle.dumps(sample)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise TypeError(f"the task arguments {sample!r} cannot be sent to a worker: {exc}") from exc
+
+
 class PoolExplorer:
     """Controls for a pool's settings and a timeline of each run; display it, or show ``.widget``."""
 
@@ -381,38 +396,16 @@ class PoolExplorer:
     ) -> None:
         """Check the arguments, build the controls, close the previous explorer of this key, maybe run once."""
         self.func = _require_importable(func)
-        if task_args is None:
-            task_args = _prime_range if func is book_workers.count_primes else _single_argument
-        if not callable(task_args):
-            raise TypeError(f"task_args must be a function of the task size, got {type(task_args).__name__}")
-        self.task_args = task_args
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
-        max_workers = max(2, 2 * mpbook.usable_cpus())
-        _check_int("workers", workers, 1, max_workers)
-        _check_int("tasks", tasks, 1, MAX_TASKS)
-        _check_int("chunksize", chunksize, 1, tasks)
-        size_min, size_max, size_step = self._check_size_range(size_range)
-        _check_int("size", size, size_min, size_max)
-        if shape not in SHAPES:
-            raise ValueError(f"shape must be one of {', '.join(map(repr, SHAPES))}, got {shape!r}")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__} {timeout!r}")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
+        self.task_args = _task_args_for(func, task_args)
+        limits = {"kinds": KINDS, "max_workers": max(2, 2 * mpbook.usable_cpus()), "max_tasks": MAX_TASKS}
+        chosen = {"kind": kind, "workers": workers, "chunksize": chunksize, "tasks": tasks, "size": size}
+        chosen["size_range"] = check_settings(
+            **limits, **chosen, size_range=size_range, shapes=SHAPES, shape=shape
+        )
+        self.timeout = _arguments.seconds("timeout", timeout, allow_zero=False)
         if not isinstance(key, str):
             raise TypeError(f"key must be a str, got {type(key).__name__}")
-        sample = task_args(size)
-        if not isinstance(sample, tuple):
-            raise TypeError(
-                f"task_args must return a tuple of the task function's arguments, got {type(sample).__name__} "
-                f"{sample!r} for size {size}; e.g. task_args=lambda size: (size,)"
-            )
-        try:
-            pickle.dumps(sample)
-        except (pickle.PicklingError, AttributeError, TypeError) as exc:
-            raise TypeError(f"the task arguments {sample!r} cannot be sent to a worker: {exc}") from exc
-        self.timeout = float(timeout)
+        _check_sample(self.task_args, size)
         self.key = key
         self.history: list[RunResult] = []
         self.figure = (
@@ -421,70 +414,26 @@ class PoolExplorer:
         self._closed = False
         self._adjusting = False  # True while the explorer itself changes a control: not a user's change
 
-        def slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
-            """Return an int slider that sends its value only when released."""
-            return widgets.IntSlider(
-                value=value,
-                min=low,
-                max=high,
-                step=step,
-                description=description,
-                continuous_update=False,
-                style={"description_width": "110px"},
-                layout=widgets.Layout(width="480px"),
-            )
-
-        self.kind = widgets.ToggleButtons(
-            options=KINDS, value=kind, description="pool", style={"description_width": "110px"}
-        )
-        self.workers = slider("workers", workers, 1, max_workers)
-        self.chunksize = slider("chunksize", chunksize, 1, tasks)
-        self.tasks = slider("tasks", tasks, 1, MAX_TASKS)
-        self.size = slider("task size", size, size_min, size_max, size_step)
-        self.shape = widgets.Dropdown(
-            options=SHAPES, value=shape, description="task sizes", style={"description_width": "110px"}
-        )
-        self.run_button = widgets.Button(description="Run", icon="play", button_style="primary")
-        self.auto_run = widgets.Checkbox(value=auto_run, description="run on every change", indent=False)
-        self.status = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(display="none", max_width="100%"))
-        self.output = widgets.Output()
-        self._controls = (self.kind, self.workers, self.chunksize, self.tasks, self.size, self.shape)
+        controls = build_controls(**limits, **chosen, shapes=SHAPES, shape=shape, auto_run=auto_run)
+        self._controls = controls.settings
+        self.kind, self.workers, self.chunksize, self.tasks, self.size, self.shape = controls.settings
+        self.run_button, self.auto_run, self.status = controls.run_button, controls.auto_run, controls.status
+        self.image, self.output, self.widget = controls.image, controls.output, controls.widget
         for control in self._controls:
             control.observe(self._on_change, names="value")
         self.run_button.on_click(self._on_click)
-        self.widget = widgets.VBox(
-            [
-                self.kind,
-                self.workers,
-                self.chunksize,
-                self.tasks,
-                self.size,
-                self.shape,
-                widgets.HBox([self.run_button, self.auto_run, self.status]),
-                self.image,
-                self.output,
-            ]
-        )
         self._set_status("Press Run to start a pool with these settings.")
 
-        previous = _LIVE.get(key)
-        if previous is not None and (old := previous()) is not None:
-            old.close()
-        _LIVE[key] = weakref.ref(self)
+        self._replace_previous()
         if run_first:
             self.run()
 
-    @staticmethod
-    def _check_size_range(size_range: object) -> tuple[int, int, int]:
-        """Return size_range as (min, max, step) if it is three ints with 1 <= min <= max, step >= 1."""
-        if not isinstance(size_range, tuple) or len(size_range) != 3:
-            raise TypeError(f"size_range must be a tuple (min, max, step), got {size_range!r}")
-        low, high, step = size_range
-        _check_int("size_range min", low, 1)
-        _check_int("size_range max", high, low)
-        _check_int("size_range step", step, 1)
-        return low, high, step
+    def _replace_previous(self) -> None:
+        """Close the live explorer of this key, if any, and become the live one."""
+        previous = _LIVE.get(self.key)
+        if previous is not None and (old := previous()) is not None:
+            old.close()
+        _LIVE[self.key] = weakref.ref(self)
 
     @property
     def closed(self) -> bool:

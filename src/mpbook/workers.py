@@ -21,6 +21,8 @@ import os
 import random
 import time
 
+from mpbook import _arguments
+
 __all__ = [
     "append_and_return",
     "count_primes",
@@ -34,35 +36,27 @@ __all__ = [
 ]
 
 
-def _require_int(name: str, value: object, *, minimum: int | None = None) -> int:
-    """Return value if it is an int (not a bool) at least minimum; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _require_number(name: str, value: object, *, minimum: float | None = None) -> float:
-    """Return value if it is a real number at least minimum; else raise a clear error."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if math.isnan(value):
-        raise ValueError(f"{name} must be a number, got NaN")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+# practice.py still imports this name; it goes once practice.py calls _arguments.integer itself.
+_require_int = _arguments.integer
 
 
 def square(x: int | float) -> int | float:
-    """Return x * x. The smallest possible task: its cost is all overhead."""
-    _require_number("x", x)
+    """Return x * x. The smallest possible task: its cost is all overhead.
+
+    No argument check here: chapter 06 and the tiny-task benchmark time this call per task,
+    and a check would cost more than the multiplication. A bad x fails in ``x * x`` anyway.
+    """
     return x * x
 
 
 def is_prime(n: int) -> bool:
     """Return True if n is a prime number, by trial division (deliberately CPU-bound)."""
-    _require_int("n", n)
+    _arguments.integer("n", n)
+    return _is_prime(n)
+
+
+def _is_prime(n: int) -> bool:
+    """Return True if n is a prime number; n is an int already (count_primes calls this per number)."""
     if n < 2:
         return False
     if n < 4:
@@ -78,11 +72,8 @@ def count_primes(start: int, stop: int) -> int:
     The cost grows with the size and the height of the range, so equal-sized ranges
     higher up take longer: useful for showing uneven tasks.
     """
-    _require_int("start", start, minimum=0)
-    _require_int("stop", stop)
-    if stop < start:
-        raise ValueError(f"stop must be >= start, got start={start}, stop={stop}")
-    return sum(1 for n in range(start, stop) if is_prime(n))
+    _arguments.index_range(start, stop)
+    return sum(1 for n in range(start, stop) if _is_prime(n))
 
 
 def estimate_pi(n_samples: int, seed: int = 0) -> float:
@@ -91,8 +82,8 @@ def estimate_pi(n_samples: int, seed: int = 0) -> float:
     Each call has its own random generator, so parallel calls with different seeds are
     independent and the result does not depend on which process ran it.
     """
-    _require_int("n_samples", n_samples, minimum=1)
-    _require_int("seed", seed)
+    _arguments.integer("n_samples", n_samples, minimum=1)
+    _arguments.integer("seed", seed)
     rng = random.Random(seed)
     inside = 0
     for _ in range(n_samples):
@@ -105,7 +96,7 @@ def estimate_pi(n_samples: int, seed: int = 0) -> float:
 
 def sum_squares(n: int) -> int:
     """Return 0**2 + 1**2 + ... + (n-1)**2, computed by a loop: CPU-bound for large n."""
-    _require_int("n", n, minimum=0)
+    _arguments.integer("n", n, minimum=0)
     total = 0
     for i in range(n):
         total += i * i
@@ -118,14 +109,14 @@ def sleep_and_return(seconds: float, value: object = None) -> object:
     While it sleeps the process (or thread) uses no CPU, which is why threads speed up
     this kind of work as well as processes do.
     """
-    _require_number("seconds", seconds, minimum=0)
+    _arguments.seconds("seconds", seconds, allow_zero=True)
     time.sleep(seconds)
     return value
 
 
 def raise_if_negative(x: int | float) -> int | float:
     """Return x unchanged; raise ValueError if x is negative (for the chapters on errors)."""
-    _require_number("x", x)
+    _arguments.number("x", x)
     if x < 0:
         raise ValueError(f"negative input: {x}")
     return x
@@ -151,6 +142,6 @@ def whoami(task: object = None, seconds: float = 0) -> tuple[object, int, str]:
     """
     import multiprocessing  # here, not at the top: the parent rarely needs it
 
-    _require_number("seconds", seconds, minimum=0)
+    _arguments.seconds("seconds", seconds, allow_zero=True)
     time.sleep(seconds)
     return task, os.getpid(), multiprocessing.current_process().name

@@ -37,7 +37,9 @@ def main(method: str) -> None:
             try:
                 first.get(timeout=2)
             except multiprocessing.TimeoutError:
-                print(f"the task's get(timeout=2): TimeoutError ({'ready' if first.ready() else 'still not ready'})")
+                print(
+                    f"the task's get(timeout=2): TimeoutError ({'ready' if first.ready() else 'still not ready'})"
+                )
             print("the result-handler thread died of:", *thread_errors)
             second = pool.apply_async(square, (4,))  # no callback at all
             try:

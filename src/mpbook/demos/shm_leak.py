@@ -78,7 +78,10 @@ def main(mode: str) -> None:
         )
         print(other.stdout.strip())
         sys.stderr.write(other.stderr)  # the other program's resource tracker warning, if any
-        print("attach: our block still exists after the other program exited:", "yes" if still_there(block.name) else "no")
+        print(
+            "attach: our block still exists after the other program exited:",
+            "yes" if still_there(block.name) else "no",
+        )
         block.close()
         try:
             block.unlink()
