@@ -41,13 +41,16 @@ from mpbook.workers import _require_int
 
 __all__ = [
     "EXIT_CODE",
+    "DiesWhenUsed",
     "Record",
     "check_item",
+    "exit_at_once",
     "exit_on",
     "make_sample_folder",
     "read_records",
     "run_and_record",
     "sample_folder",
+    "stay_silent",
 ]
 
 # The exit status exit_on gives its process: the same as mpbook.pooling.exit_abruptly_on's.
@@ -131,6 +134,47 @@ def exit_on(item: int, always: tuple = (), once: tuple = (), log_dir=None, secon
             os._exit(EXIT_CODE)
     time.sleep(seconds)
     return item * item
+
+
+class DiesWhenUsed:
+    """A stand-in for a number that ends its process with os._exit(EXIT_CODE) once arithmetic or a comparison touches it.
+
+    Put one among the numbers a check hands your workers: the worker that computes with it dies
+    as a crashed or killed worker would, and the result never comes. It pickles by reference to
+    this module, so it reaches a spawned worker. In the process that made it, it raises
+    RuntimeError instead: computing there is a mistake the check reports, not a reason to die.
+    """
+
+    def __init__(self) -> None:
+        self.made_in = os.getpid()
+
+    def _die(self, *_args):
+        if os.getpid() == self.made_in:
+            raise RuntimeError("DiesWhenUsed was computed with in the process that made it, not in a worker")
+        os._exit(EXIT_CODE)
+
+    __mul__ = __rmul__ = __add__ = __radd__ = __lt__ = __le__ = __gt__ = __ge__ = _die
+
+    def __repr__(self) -> str:
+        return "DiesWhenUsed()"
+
+
+def exit_at_once(*_args, **_kwargs) -> None:
+    """End this process at once with os._exit(EXIT_CODE), whatever the arguments: a child that dies on arrival.
+
+    A process target for a check: started in place of your child's function, it shows what your
+    parent does when its child is gone. Never call it in your own process.
+    """
+    os._exit(EXIT_CODE)
+
+
+def stay_silent(*_args, seconds: float = 10.0) -> None:
+    """Return None after sleeping `seconds`, whatever the arguments: a child that holds its ends open and never answers.
+
+    A process target for a check: started in place of your child's function, it shows whether your
+    parent's waits have timeouts.
+    """
+    time.sleep(seconds)
 
 
 def make_sample_folder(

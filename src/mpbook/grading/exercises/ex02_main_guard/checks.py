@@ -1,9 +1,17 @@
-"""Checks for ex02_main_guard: the script is run as a learner would run it, under each start method."""
+"""Checks for ex02_main_guard: the script is run as a learner would run it, under each start method.
+
+It runs as `python script.py METHOD` would, through runpy (the same machinery `python -m` uses, so
+a spawned worker still imports the file as __mp_main__), with one addition: every process the
+script starts writes its start method to a file. That is how a check tells a fix from a script
+that makes the error go away by forcing fork, or by using threads.
+"""
 
 import multiprocessing
+import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from mpbook.grading.checking import deadline, points
@@ -23,20 +31,40 @@ def script_path() -> Path:
     raise AssertionError("ex02_main_guard.py was not found. Did you rename it?")
 
 
+# Runs the script as `python script.py METHOD` does, noting the start method of each process it starts.
+RECORDING_RUN = """
+import multiprocessing, os, runpy, sys
+from multiprocessing.process import BaseProcess
+script, method, record = sys.argv[1:4]
+original = BaseProcess.start
+def start(self):
+    with open(record, "a", encoding="utf-8") as out:
+        out.write((getattr(self, "_start_method", None) or multiprocessing.get_start_method()) + "\\n")
+    return original(self)
+BaseProcess.start = start
+sys.argv = [script, method]
+sys.path[0] = os.path.dirname(script)
+runpy.run_path(script, run_name="__main__")
+"""
+
+
 def check_method(method: str) -> None:
-    """Run the script under method and assert it printed the squares and exited 0."""
-    try:
-        run = subprocess.run(
-            [sys.executable, str(script_path()), method],
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired:
-        raise AssertionError(
-            f"`python ex02_main_guard.py {method}` did not finish within {RUN_TIMEOUT_S} s. "
-            "Each worker that dies at start-up is replaced by the pool, forever."
-        ) from None
+    """Run the script under method and assert it printed the squares once, exited 0, and its workers used method."""
+    with tempfile.TemporaryDirectory(prefix="mpbook-ex02-") as folder:
+        record = os.path.join(folder, "started.txt")
+        try:
+            run = subprocess.run(
+                [sys.executable, "-c", RECORDING_RUN, str(script_path().resolve()), method, record],
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"`python ex02_main_guard.py {method}` did not finish within {RUN_TIMEOUT_S} s. "
+                "Each worker that dies at start-up is replaced by the pool, forever."
+            ) from None
+        started = Path(record).read_text(encoding="utf-8").split() if os.path.exists(record) else []
     first_error = ""
     lines = run.stderr.splitlines()
     for index, line in enumerate(lines):
@@ -58,6 +86,23 @@ def check_method(method: str) -> None:
     assert "RuntimeError" not in run.stderr, (
         f"Ran `python ex02_main_guard.py {method}`: it printed the squares, but a worker raised RuntimeError "
         "on the way. Guard the code that starts processes."
+    )
+    assert run.stdout.count(EXPECTED) == 1, (
+        f"Ran `python ex02_main_guard.py {method}`: it printed the squares line {run.stdout.count(EXPECTED)} times, "
+        "expected once. Only the parent prints: keep the print under the guard."
+    )
+    others = sorted(set(started) - {method})
+    keep = (
+        " Keep the pool of two worker processes and the start method named on the command line, "
+        "mp.get_context(method): forcing fork, or threads, hides the bug instead of fixing it. Under spawn a worker "
+        'imports your file, so put the code that starts the pool under `if __name__ == "__main__":`.'
+    )
+    assert started, (
+        f"Ran `python ex02_main_guard.py {method}`: it printed the squares, but it started no process." + keep
+    )
+    assert not others, (
+        f"Ran `python ex02_main_guard.py {method}`: it printed the squares, but its workers were started with "
+        f"{', '.join(others)}, not {method}." + keep
     )
 
 

@@ -1,11 +1,20 @@
 """Checks for ex03_fix_pickling."""
 
+import importlib
 import multiprocessing
+import os
 import pickle
 
 from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
+from mpbook.practice import DiesWhenUsed
 
 ex = exercise("ex03_fix_pickling")
+
+# More workers than this machine has CPUs (3 on 2 CPUs), so that mp.Pool() without a number shows.
+WORKERS = 4 if os.cpu_count() == 3 else 3
+SHORT_RESULT_S = 0.5  # RESULT_TIMEOUT_S for the test of the timeout: the lost result is given up after 0.5 s
+LIMIT_S = 8  # a pool of 3 starts in well under a second; the get() then gives up after 0.5 s
 
 PICKLE_ADVICE = (
     "A pool pickles the function of every task to send it to a worker, and pickle sends a function by its "
@@ -59,15 +68,54 @@ def test_clip_all():
 
 @points(1)
 def test_work_runs_on_a_pool():
-    """Both functions still run their tasks on a pool of `workers` processes."""
+    """Both functions still run their tasks on a pool of exactly `workers` processes, more than the CPUs too."""
     for name, args in (("scale_all", ([1, 2, 3], 2)), ("clip_all", ([1, 2, 3], 0, 2))):
         with counting_process_starts() as started:
-            call(name, *args, workers=3)
+            call(name, *args, workers=WORKERS)
         shown = ", ".join(map(repr, args))
-        assert len(started) >= 3, (
-            f"Called {name}({shown}, workers=3); {len(started)} process(es) were started, expected 3. "
-            "Keep the pool: fix what it is given to run, not whether it runs."
+        assert len(started) == WORKERS, (
+            f"Called {name}({shown}, workers={WORKERS}); {len(started)} process(es) were started, expected "
+            f"{WORKERS}. Keep the pool, mp.Pool(processes=workers): fix what it is given to run, not whether it "
+            f"runs, and give it `workers` (mp.Pool() alone starts one per CPU, {os.cpu_count()} here)."
         )
+
+
+@points(1)
+def test_gives_up_when_a_worker_dies():
+    """When a worker dies mid-task its result never comes: each function raises after RESULT_TIMEOUT_S, not hangs."""
+    module = importlib.import_module(ex.__name__)
+    saved = getattr(module, "RESULT_TIMEOUT_S", None)
+    module.RESULT_TIMEOUT_S = SHORT_RESULT_S
+    try:
+        for name, args in (
+            ("scale_all", ([1, DiesWhenUsed(), 3], 2)),
+            ("clip_all", ([1, DiesWhenUsed()], 0, 2)),
+        ):
+            shown = ", ".join(map(repr, args))
+            called = f"Called {name}({shown}) with RESULT_TIMEOUT_S = {SHORT_RESULT_S}, where DiesWhenUsed() kills "
+            called += "the worker that computes with it"
+            try:
+                got, _seconds = call_with_limit(LIMIT_S, getattr(ex, name), *args)
+            except DidNotReturn:
+                raise AssertionError(
+                    f"{called}; it had not returned after {LIMIT_S} s. A pool replaces a dead worker, but the task "
+                    "it held is lost, and pool.map() waits for it forever: "
+                    "pool.map_async(...).get(timeout=RESULT_TIMEOUT_S) gives up, with the constant, not a number."
+                ) from None
+            except multiprocessing.TimeoutError:
+                continue
+            except RuntimeError as exc:
+                if "DiesWhenUsed" not in str(exc):
+                    raise
+                raise AssertionError(
+                    f"{called}; the number was computed with here, in the calling process, not on the pool. "
+                    "Hand every task to the pool: pool.map_async(partial(...), numbers)."
+                ) from None
+            raise AssertionError(
+                f"{called}; got {got!r}, expected multiprocessing.TimeoutError from get(timeout=...)."
+            )
+    finally:
+        module.RESULT_TIMEOUT_S = saved
 
 
 @points(2)

@@ -1,10 +1,53 @@
-"""Checks for ex04_queue_results."""
+"""Checks for ex04_queue_results.
 
+Besides the returned list, the checks look at the processes: how many were started, and whether
+each was joined (multiprocessing notes a process as finished only when join(), is_alive() or
+exitcode has waited for it; one never waited for stays a zombie). And at the failure paths: a
+result too big for the pipe, and a worker that dies.
+"""
+
+import contextlib
+import importlib
+import multiprocessing
+import queue
 import random
+import time
 
-from mpbook.grading.checking import deadline, exercise, points
+import psutil
+
+from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
+from mpbook.practice import DiesWhenUsed
 
 ex = exercise("ex04_queue_results")
+
+LIMIT_S = 10  # 8 MB through a queue take well under a second; joining before draining waits 30 s per join
+SHORT_GET_S = 0.5  # GET_TIMEOUT_S for the test of a dead worker: its result is given up after 0.5 s
+
+
+def never_waited_for(processes) -> list[str]:
+    """Return, for each started process that no join() (or is_alive(), exitcode) has seen end, its pid and state."""
+    found = []
+    for process in processes:
+        popen = getattr(process, "_popen", None)
+        if popen is not None and popen.returncode is None:
+            try:
+                state = (
+                    "a zombie" if psutil.Process(process.pid).status() == psutil.STATUS_ZOMBIE else "running"
+                )
+            except psutil.Error:
+                state = "ended"
+            found.append(f"{process.pid} ({state})")
+    return found
+
+
+def stop(processes) -> None:
+    """Terminate and reap whatever the learner's code left, so nothing outlives the test."""
+    for process in processes:
+        with contextlib.suppress(Exception):
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=5)
 
 
 @points(1)
@@ -46,12 +89,105 @@ def test_more_workers_than_numbers():
 
 
 @points(2)
-@deadline(30)
 def test_large_results_do_not_deadlock():
-    """With 1 MB of filler per result, the results are still collected: the queue is drained before join()."""
+    """With 1 MB of filler per result, the results come back at once: the queue is drained before join()."""
     numbers = list(range(8))
-    got = ex.parallel_squares(numbers, workers=2, padding=1_000_000)
+    call = "parallel_squares(list(range(8)), workers=2, padding=1_000_000)"
+    with counting_process_starts() as started:
+        try:
+            got, _seconds = call_with_limit(
+                LIMIT_S, ex.parallel_squares, numbers, workers=2, padding=1_000_000
+            )
+        except DidNotReturn:
+            stop(started)
+            raise AssertionError(
+                f"Called {call}; it had not returned after {LIMIT_S} s (it needs well under one). A worker whose "
+                "results are still in the pipe cannot exit until someone reads them: join() it first and both "
+                "wait. Take every result off the queue, then join()."
+            ) from None
     assert got == [n * n for n in numbers], (
-        f"Called parallel_squares(list(range(8)), workers=2, padding=1_000_000); got {got!r}. "
-        "Every number must come back even when each message is large."
+        f"Called {call}; got {got!r}. Every number must come back even when each message is large."
+    )
+
+
+@points(1)
+def test_put_squares_sends_the_filler():
+    """put_squares, run here, puts (index, n * n, filler) for each pair of its chunk, filler being `padding` bytes."""
+    results = multiprocessing.Queue()
+    ex.put_squares([(4, 3), (0, -2)], results, 10)
+    got = []
+    with contextlib.suppress(queue.Empty):
+        for _ in range(2):
+            got.append(results.get(timeout=5))
+    results.close()
+    results.join_thread()
+    expected = [(4, 9, b"\0" * 10), (0, 4, b"\0" * 10)]
+    assert [tuple(item) if isinstance(item, (tuple, list)) else item for item in got] == expected, (
+        f"Called put_squares([(4, 3), (0, -2)], results, 10); results then held {got!r}, expected {expected!r}: "
+        "one message per pair, its index, its square and `padding` bytes of filler, as real results carry data."
+    )
+
+
+@points(1)
+def test_uses_workers_processes():
+    """parallel_squares starts exactly `workers` processes, whatever the number of numbers."""
+    for numbers, workers in ((list(range(12)), 3),):
+        call = f"parallel_squares(list(range({len(numbers)})), workers={workers})"
+        with counting_process_starts() as started:
+            got = ex.parallel_squares(numbers, workers=workers)
+        assert got == [n * n for n in numbers], f"Called {call}; got {got!r}."
+        assert len(started) == workers, (
+            f"Called {call}; {len(started)} process(es) were started, expected {workers}: one per worker, each with "
+            "its chunk of the numbers (list(enumerate(numbers))[k::workers]), not one per number."
+        )
+
+
+@points(1)
+def test_every_worker_is_joined():
+    """When parallel_squares returns, every worker has been joined: none is left a zombie or still running."""
+    call = "parallel_squares(list(range(10)), workers=3)"
+    with counting_process_starts() as started:
+        got = ex.parallel_squares(list(range(10)), workers=3)
+    unjoined = never_waited_for(started)
+    stop(started)
+    assert got == [n * n for n in range(10)], f"Called {call}; got {got!r}."
+    assert not unjoined, (
+        f"Called {call}; it returned the right squares, but worker(s) {', '.join(unjoined)} had not been joined. "
+        "A process that has ended stays a zombie until its parent joins it: join(timeout=JOIN_TIMEOUT_S) every "
+        "worker, after taking every result off the queue."
+    )
+
+
+@points(1)
+def test_gives_up_when_a_worker_dies():
+    """When a worker dies before sending its results, parallel_squares raises after GET_TIMEOUT_S instead of waiting forever."""
+    module = importlib.import_module(ex.__name__)
+    saved = getattr(module, "GET_TIMEOUT_S", None)
+    module.GET_TIMEOUT_S = SHORT_GET_S
+    call = f"parallel_squares([2, DiesWhenUsed(), 3], workers=2) with GET_TIMEOUT_S = {SHORT_GET_S}"
+    call += ", where DiesWhenUsed() kills the worker that squares it"
+    started = []
+    try:
+        with counting_process_starts() as started:
+            begun = time.perf_counter()
+            got, _seconds = call_with_limit(LIMIT_S, ex.parallel_squares, [2, DiesWhenUsed(), 3], workers=2)
+    except DidNotReturn:
+        raise AssertionError(
+            f"Called {call}; it had not returned after {LIMIT_S} s. A result that never comes must not hang the "
+            "parent: results.get(timeout=GET_TIMEOUT_S), with the constant, raises queue.Empty."
+        ) from None
+    except RuntimeError as exc:
+        if "DiesWhenUsed" not in str(exc):
+            raise
+        raise AssertionError(
+            f"Called {call}; the number was squared here, not in a worker process."
+        ) from None
+    except queue.Empty:
+        return  # the get() gave up, as it should
+    finally:
+        module.GET_TIMEOUT_S = saved
+        stop(started)
+    raise AssertionError(
+        f"Called {call}; got {got!r} after {time.perf_counter() - begun:.1f} s, expected queue.Empty from "
+        "results.get(timeout=GET_TIMEOUT_S): one result never came."
     )

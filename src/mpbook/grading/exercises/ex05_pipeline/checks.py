@@ -1,13 +1,61 @@
-"""Checks for ex05_pipeline."""
+"""Checks for ex05_pipeline.
 
+Besides the squares, the checks look at what the exercise is about: the sentinels the producer
+puts, whether every process was joined (multiprocessing notes a process as finished only when a
+join() or is_alive() has waited for it), and the failure paths: results too big for a pipe, where
+joining before draining deadlocks, and a transformer waiting for a task that never comes.
+"""
+
+import contextlib
+import importlib
 import multiprocessing
 import queue
 import random
 import time
 
-from mpbook.grading.checking import deadline, exercise, points
+from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
 
 ex = exercise("ex05_pipeline")
+
+LIMIT_S = 10  # 8 MB through two queues take well under a second; joining before draining waits 30 s per join
+BIG = 125_000  # float64 values in an item: 1 MB, sixteen times what a pipe holds
+SHORT_GET_S = 0.3  # GET_TIMEOUT_S for the test of a transformer left without tasks
+
+
+def big_items(count: int) -> list:
+    """Return `count` NumPy arrays of 1 MB each: their squares are too big to wait in a pipe."""
+    import numpy as np  # here: only two tests need it, and every test runs in a fresh process
+
+    return [np.full(BIG, float(k)) for k in range(count)]
+
+
+def same_squares(got, items) -> bool:
+    """Return True if got holds the square of each array of items, in order."""
+    import numpy as np
+
+    return (
+        isinstance(got, list)
+        and len(got) == len(items)
+        and all(
+            isinstance(g, np.ndarray) and np.array_equal(g, x * x) for g, x in zip(got, items, strict=True)
+        )
+    )
+
+
+def ordinal(number: int) -> str:
+    """Return 1st, 2nd, 3rd, 4th ... for number."""
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number if number < 20 else number % 10, 'th') }"
+
+
+def stop(processes) -> None:
+    """Terminate and reap whatever the learner's code left, so nothing outlives the test."""
+    for process in processes:
+        with contextlib.suppress(Exception):
+            if process.is_alive():
+                process.terminate()
+            process.join(timeout=5)
+
 
 # Every test is short: a pipeline waiting for a sentinel that never comes is stopped after 15 s
 # and reported as a timeout, long before the exercise's own 30 s get() timeout would fire.
@@ -152,3 +200,96 @@ def test_transformers_work_at_the_same_time():
         "with four; four transformers sharing the tasks should need well under 70% of that (about 0.3 s of work). "
         "Did you start `transformers` processes, all reading the same tasks queue, before collecting results?"
     )
+
+
+@points(1)
+def test_produce_sends_a_sentinel_per_transformer():
+    """produce(), run here, puts (index, x) for each item in order, then exactly n_sentinels None."""
+    tasks = multiprocessing.Queue()
+    ex.produce(["a", "b"], tasks, 3)
+    got = []
+    with contextlib.suppress(queue.Empty):
+        while len(got) < 5:
+            got.append(tasks.get(timeout=2))
+        time.sleep(0.1)  # time for the queue's feeder thread to pass on a sixth message, if there was one
+        got.append(tasks.get_nowait())
+    tasks.close()
+    tasks.join_thread()
+    expected = [(0, "a"), (1, "b"), None, None, None]
+    assert [tuple(t) if isinstance(t, list) else t for t in got] == expected, (
+        f"Called produce(['a', 'b'], tasks, 3); tasks then held {got!r}, expected {expected!r}. A transformer stops "
+        "at the first None it gets, so one None in all stops only one of them: put n_sentinels of them, one per "
+        "transformer, after the items."
+    )
+
+
+@points(2)
+def test_large_results_do_not_deadlock():
+    """With squares of 1 MB each, run_pipeline returns at once: the results queue is drained before join()."""
+    items = big_items(8)
+    call = "run_pipeline(items, transformers=2) with 8 NumPy arrays of 1 MB as items"
+    with counting_process_starts() as started:
+        try:
+            got, _seconds = call_with_limit(LIMIT_S, ex.run_pipeline, items, transformers=2)
+        except DidNotReturn:
+            stop(started)
+            raise AssertionError(
+                f"Called {call}; it had not returned after {LIMIT_S} s (it needs well under one). A transformer "
+                "whose results are still in the pipe cannot exit until someone reads them: join() it first and "
+                "both wait. Read results until every transformer's None has come, then join()."
+            ) from None
+    assert same_squares(got, items), (
+        f"Called {call}; the squares that came back were not the squares of the items, in order."
+    )
+
+
+@points(1)
+def test_every_process_is_joined():
+    """When run_pipeline returns, the producer and every transformer have been joined: none left a zombie or running."""
+    # 1 MB items: the producer cannot end before the transformers have read them, so it is still running when
+    # they start (a start() notes the processes already ended, which would hide a missing join)
+    items = big_items(4)
+    call = "run_pipeline(items, transformers=3, delay=0.01) with 4 NumPy arrays of 1 MB as items"
+    with counting_process_starts() as started:
+        try:
+            got, _seconds = call_with_limit(LIMIT_S, ex.run_pipeline, items, transformers=3, delay=0.01)
+        except DidNotReturn:
+            stop(started)
+            raise AssertionError(
+                f"Called {call}; it had not returned after {LIMIT_S} s (it needs about one). Drain the results "
+                "queue first, then join every process (test_large_results_do_not_deadlock says more)."
+            ) from None
+    unjoined = [
+        f"{process.name} (the {ordinal(number)} started)"
+        for number, process in enumerate(started, start=1)
+        if getattr(process, "_popen", None) is not None and process._popen.returncode is None
+    ]
+    stop(started)
+    assert same_squares(got, items), f"Called {call}; the squares were not those of the items, in order."
+    assert not unjoined, (
+        f"Called {call}; it returned the right squares, but process(es) {', '.join(unjoined)} had not been "
+        "joined. join(timeout=JOIN_TIMEOUT_S) every process you start, the producer too, after draining results: "
+        "an ended process stays a zombie until its parent joins it."
+    )
+
+
+@points(1)
+def test_transform_gives_up_when_no_task_comes():
+    """transform(), run here on an empty tasks queue, raises queue.Empty after GET_TIMEOUT_S instead of waiting forever."""
+    module = importlib.import_module(ex.__name__)
+    saved = getattr(module, "GET_TIMEOUT_S", None)
+    module.GET_TIMEOUT_S = SHORT_GET_S
+    tasks, results = multiprocessing.Queue(), multiprocessing.Queue()
+    call = f"transform(tasks, results, 0.0) on an empty tasks queue, with GET_TIMEOUT_S = {SHORT_GET_S}"
+    try:
+        got, seconds = call_with_limit(5, ex.transform, tasks, results, 0.0)
+    except DidNotReturn:
+        raise AssertionError(
+            f"Called {call}; it had not returned after 5 s. A producer that died never sends its sentinels: "
+            "tasks.get(timeout=GET_TIMEOUT_S), with the constant, gives up and raises queue.Empty."
+        ) from None
+    except queue.Empty:
+        return
+    finally:
+        module.GET_TIMEOUT_S = saved
+    raise AssertionError(f"Called {call}; it returned {got!r} after {seconds:.1f} s, expected queue.Empty.")

@@ -1,15 +1,27 @@
-"""Checks for ex06_pipe_ping_pong."""
+"""Checks for ex06_pipe_ping_pong.
+
+The last checks put a stand-in child in place of reply_until_eof (ping_pong looks it up by name
+when it starts the child): one that dies at once, and one that never answers and never ends. They
+show what the parent does when the other side is gone: does it notice, give up, and clean up?
+"""
 
 import contextlib
+import functools
+import importlib
 import multiprocessing
 import os
 import re
 import sys
 import tempfile
 
-from mpbook.grading.checking import exercise, points
+from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
+from mpbook.practice import exit_at_once, stay_silent
 
 ex = exercise("ex06_pipe_ping_pong")
+
+LIMIT_S = 8  # each game below ends within a second or two of the child's start, spawn included
+SHORT_S = 0.5  # POLL_TIMEOUT_S or JOIN_TIMEOUT_S in the tests of a silent child: given up after 0.5 s
 
 POLL_TIMEOUT_S = 5  # the learner's child answers in microseconds once it runs
 JOIN_TIMEOUT_S = 10  # a child that saw EOF exits at once; after 10 s it never will
@@ -169,3 +181,93 @@ def test_ends_closed_under_fork():
         return  # Windows: no fork, so no inherited copies
     multiprocessing.set_start_method("fork", force=True)  # this test runs in a process of its own
     check_game(3, how=" under the fork start method")
+
+
+@contextlib.contextmanager
+def stand_in_child(child, **constants):
+    """Make ping_pong start `child` instead of reply_until_eof, with the module constants given; yield the processes started."""
+    module = importlib.import_module(ex.__name__)
+    saved = {name: getattr(module, name, None) for name in ["reply_until_eof", *constants]}
+    module.reply_until_eof = child
+    for name, value in constants.items():
+        setattr(module, name, value)
+    started = []
+    try:
+        with counting_process_starts() as started:
+            yield started
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
+        for process in started:
+            with contextlib.suppress(Exception):
+                if process.is_alive():
+                    process.kill()
+                process.join(timeout=5)
+
+
+@points(1)
+def test_notices_a_dead_child():
+    """When the child dies at once, ping_pong fails with EOFError (or a broken pipe), not after POLL_TIMEOUT_S of silence."""
+    call = "ping_pong(3) with a child that dies as soon as it starts, POLL_TIMEOUT_S = 5"
+    with stand_in_child(exit_at_once, POLL_TIMEOUT_S=5):
+        try:
+            got, seconds = call_with_limit(LIMIT_S, ex.ping_pong, 3)
+        except DidNotReturn:
+            raise AssertionError(
+                f"Called {call}; it had not returned after {LIMIT_S} s. poll(POLL_TIMEOUT_S) before every recv()."
+            ) from None
+        except TimeoutError:  # before OSError, its base class
+            raise AssertionError(
+                f"Called {call}; it raised TimeoutError after the whole POLL_TIMEOUT_S, although the child had died "
+                "at once. The parent still held a copy of child_end, so the pipe never reported the end: close "
+                "child_end in the parent right after start(), and poll() returns at the child's death, then recv() "
+                "raises EOFError."
+            ) from None
+        except (EOFError, OSError):
+            return  # the dead child's end was closed everywhere: the parent saw it at once
+    raise AssertionError(
+        f"Called {call}; got {got!r} after {seconds:.1f} s, expected EOFError: the child was dead."
+    )
+
+
+@points(1)
+def test_gives_up_on_a_silent_child():
+    """When the child never answers, ping_pong raises TimeoutError once poll() has waited POLL_TIMEOUT_S."""
+    call = (
+        f"ping_pong(1) with a child that never answers (and keeps its ends open), POLL_TIMEOUT_S = {SHORT_S}"
+    )
+    with stand_in_child(functools.partial(stay_silent, seconds=30), POLL_TIMEOUT_S=SHORT_S):
+        try:
+            got, seconds = call_with_limit(LIMIT_S, ex.ping_pong, 1)
+        except DidNotReturn:
+            raise AssertionError(
+                f"Called {call}; it had not returned after {LIMIT_S} s. recv() alone waits forever for a message "
+                "that never comes: if not parent_end.poll(POLL_TIMEOUT_S), raise TimeoutError."
+            ) from None
+        except TimeoutError:
+            return
+    raise AssertionError(f"Called {call}; got {got!r} after {seconds:.1f} s, expected TimeoutError.")
+
+
+@points(1)
+def test_stops_a_child_that_never_ends():
+    """A child still running JOIN_TIMEOUT_S after the parent closed its end is terminated and joined, not left behind."""
+    call = f"ping_pong(0) with a child that ignores the end of the pipe and sleeps on, JOIN_TIMEOUT_S = {SHORT_S}"
+    with stand_in_child(functools.partial(stay_silent, seconds=30), JOIN_TIMEOUT_S=SHORT_S) as started:
+        try:
+            got, seconds = call_with_limit(LIMIT_S, ex.ping_pong, 0)
+        except DidNotReturn:
+            raise AssertionError(
+                f"Called {call}; it had not returned after {LIMIT_S} s. join(timeout=JOIN_TIMEOUT_S), with the "
+                "constant: a child that never ends must not hang the parent."
+            ) from None
+        running = [process.pid for process in started if process.is_alive()]
+    stopped = (
+        isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], int) and got[1] < 0 and not running
+    )
+    assert stopped, (
+        f"Called {call}; got {got!r} after {seconds:.1f} s"
+        + (f", with the child {running} still running" if running else "")
+        + ". Expected ([], -15): once join(timeout=JOIN_TIMEOUT_S) gives up, terminate() the child and join() it "
+        "again, so no process is left behind and its exit code says it was stopped."
+    )
