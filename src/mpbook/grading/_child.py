@@ -70,16 +70,24 @@ def _kill(processes) -> None:
     psutil.wait_procs(processes, timeout=5)
 
 
-def run(spec: dict) -> dict:
-    """Run the test named in spec and return the report."""
+def _learners_folder_first(spec: dict) -> tuple[Path, str, str]:
+    """Put the learner's folder first on this process's and its children's path; set the start method.
+
+    Return the folder, the exercise's module name and the file name to show in messages.
+    """
     import mpbook
 
     directory = Path(spec["directory"]).resolve()
     module_name = spec["exercise"]
-    file_label = spec.get("file_label", f"{module_name}.py")
     sys.path.insert(0, str(directory))
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory), os.environ.get("PYTHONPATH")]))
     multiprocessing.set_start_method(mpbook.start_method(), force=True)
+    return directory, module_name, spec.get("file_label", f"{module_name}.py")
+
+
+def run(spec: dict) -> dict:
+    """Run the test named in spec and return the report."""
+    directory, module_name, file_label = _learners_folder_first(spec)
 
     started = time.perf_counter()
     report = {"status": "passed", "message": ""}
@@ -154,14 +162,7 @@ def try_expression(spec: dict) -> dict:
     """Evaluate spec["expression"] in the learner's module; return what came back, or what was raised."""
     import importlib
 
-    import mpbook
-
-    directory = Path(spec["directory"]).resolve()
-    module_name = spec["exercise"]
-    file_label = spec.get("file_label", f"{module_name}.py")
-    sys.path.insert(0, str(directory))
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(directory), os.environ.get("PYTHONPATH")]))
-    multiprocessing.set_start_method(mpbook.start_method(), force=True)
+    directory, module_name, file_label = _learners_folder_first(spec)
     started = time.perf_counter()
     try:
         module = importlib.import_module(module_name)
