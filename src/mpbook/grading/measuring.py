@@ -94,6 +94,10 @@ class RunningWorkers(threading.Thread):
         self.halt.set()
         self.join(timeout=5)
 
+    def busy(self) -> float:
+        """Return the share of the samples with at least one process running."""
+        return sum(running >= 1 for running in self.samples) / max(1, len(self.samples))
+
     def together(self) -> float:
         """Return the share of the samples with a process running that had two or more running."""
         busy = [running for running in self.samples if running >= 1]

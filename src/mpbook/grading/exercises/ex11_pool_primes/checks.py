@@ -1,14 +1,11 @@
 """Checks for ex11_pool_primes."""
 
-import contextlib
 import os
-import threading
 import time
-
-import psutil
 
 import mpbook
 from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+from mpbook.grading.measuring import RunningWorkers
 from mpbook.workers import count_primes
 
 ex = exercise("ex11_pool_primes")
@@ -19,7 +16,6 @@ SPEED_RATIO = 0.85  # two workers need about 0.6 of the serial time; 0.85 leaves
 SPEED_TRIES = 2  # timings on a shared machine jump about: one good try of two is enough
 BUSY_SHARE = 0.3  # a worker is computing for ~85% of a pool run (less its start); for ~0% of a run in threads
 TOGETHER_SHARE = 0.4  # a right answer: 70-97% of the samples; workers taking turns: under 10%
-SAMPLE_S = 0.05  # how often RunningWorkers looks: 20 times a second costs this process little CPU
 PARENT_CPU_SHARE = 0.3  # a pool's parent spends a few ms of CPU; counting in the parent spends it all
 
 
@@ -97,38 +93,6 @@ def test_work_runs_in_the_workers():
         "run the ranges on mp.Pool(workers)."
     )
 
-
-class RunningWorkers(threading.Thread):
-    """Counts, every SAMPLE_S, how many of this process's descendants are running (or waiting for a CPU).
-
-    A process counting primes is runnable all the time, even on a machine so busy that it rarely gets
-    a CPU; one waiting for its next task is asleep. So the counts show whether the workers computed at
-    the same time, whatever else the machine is doing. (On Windows psutil reports every live process
-    as running; there the timing alone decides.)
-    """
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.halt = threading.Event()
-        self.samples: list[int] = []
-
-    def run(self) -> None:
-        me = psutil.Process()
-        while not self.halt.wait(SAMPLE_S):
-            running = 0
-            for child in me.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    running += child.status() == psutil.STATUS_RUNNING
-            self.samples.append(running)
-
-    def __enter__(self) -> "RunningWorkers":
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.halt.set()
-        self.join(timeout=5)
-
     def shares(self) -> tuple[float, float]:
         """Return the share of the samples with a process running, and the share of those with two or more."""
         busy = [running for running in self.samples if running >= 1]
@@ -153,7 +117,7 @@ def test_faster_than_serial():
         with RunningWorkers() as workers:
             got, parallel = timed(ex.count_primes_parallel, SPEED_STOP, workers=2)
         assert got == expected, f"{call}; got {got!r}, expected {expected}." + nudge(got, expected)
-        busy, together = workers.shares()
+        busy, together = workers.busy(), workers.together()
         assert busy >= BUSY_SHARE, (
             f"{call}; the count was right, but for {1 - busy:.0%} of the call no other process was computing: "
             "the counting ran in this process. Hand the ranges to mp.Pool(workers). Threads will not do: they run "
