@@ -137,14 +137,19 @@ def _short_path(path: str) -> str:
 
 def _shutdown_now(executor: ProcessPoolExecutor) -> None:
     """Stop an executor without waiting on a stuck worker."""
+    # Python 3.14 has executor.kill_workers(); before it the workers and the thread that joins them are private.
     workers = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
     executor.shutdown(wait=False, cancel_futures=True)
-    # Python 3.14 has executor.kill_workers(); before it the worker list is private.
     for process in workers:
         process.join(timeout=5)  # an idle worker exits on its own once shut down
         if process.is_alive():
             process.kill()
             process.join(timeout=5)
+    # The executor's own thread joins the workers too; whichever reaps a worker first, wait for that
+    # thread so no worker is still listed as running by multiprocessing.active_children().
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 def _book_python() -> str:
