@@ -12,7 +12,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; root is normal in a container or a CI machine.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: help venv lab test test-core e2e site site-test test-matrix test-versions test-package test-notebooks notebooks lint format clean bench bench-quick
+.PHONY: help venv lab test test-core test-grader-as-root e2e site site-test test-matrix test-versions test-package test-notebooks notebooks lint format clean bench bench-quick
 
 help:
 	@echo "make lab          open the book in JupyterLab (creates .venv on first use)"
@@ -20,11 +20,12 @@ help:
 	@echo "make test-matrix  the whole suite under every start method: spawn, forkserver, fork"
 	@echo "make test-versions  the whole suite on every Python 3.10-3.14 found on this machine"
 	@echo "make test-core    only the core sections of every chapter, each in a fresh kernel"
+	@echo "make test-grader-as-root  as a grading container runs it: the learner's code as nobody (needs root)"
 	@echo "make e2e          every chapter run in a real JupyterLab and browser (needs chromium)"
 	@echo "make site         the book as a static website in site/_build/html (nothing re-executed)"
 	@echo "make site-test    build the website, then check it in a real browser (needs chromium)"
 	@echo "make notebooks    re-execute every chapter in place under spawn (refreshes stored outputs)"
-	@echo "make lint         ruff check and format check, notebooks included"
+	@echo "make lint         ruff check and format check, notebooks included; mypy on src/"
 	@echo "make bench        the benchmarks (5 to 10 minutes): results in benchmarks/results/"
 	@echo "make bench-quick  the benchmarks at small sizes (about a minute), to check the harness"
 	@echo "make wheelhouse   every package the book needs, for every platform and Python, in wheelhouse/"
@@ -100,6 +101,17 @@ site-test: $(STAMP) site
 test-core: $(STAMP)
 	MPBOOK_CORE_PATH=1 $(BIN)/python -m pytest tests/test_core_path.py -v -p no:cacheprovider
 
+# A grading container: the grader is root and the learner's code runs as `nobody`, which needs a Python
+# and a book every user can read. So: the system's Python, the book installed (not editable) in a venv in
+# the temporary folder, then the trust-boundary tests, which must not skip the root-only ones.
+SYSTEM_PYTHON ?= /usr/bin/python3
+test-grader-as-root:
+	@test "$$(id -u)" = 0 || { echo "make test-grader-as-root: run it as root (a grading container is)"; exit 1; }
+	@venv=$$(mktemp -d) && chmod 755 $$venv && trap 'rm -rf $$venv' EXIT && \
+	$(SYSTEM_PYTHON) -m venv $$venv && \
+	$$venv/bin/python -m pip install --quiet $(PIP_SOURCE) ".[book,test]" && \
+	MPBOOK_GRADER_AS_ROOT=1 $$venv/bin/python -m pytest tests/test_trust_boundary.py -v -p no:cacheprovider
+
 test-package: $(STAMP)
 	$(BIN)/python -m pytest tests
 
@@ -139,12 +151,14 @@ test-wheelhouse: $(STAMP)
 	MPBOOK_WHEELHOUSE_TEST=1 $(BIN)/python -m pytest tests/test_wheelhouse.py -v -s -p no:cacheprovider -m slow
 
 lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) -e ".[lint]"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info site/_build
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build src/*.egg-info site/_build

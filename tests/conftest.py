@@ -8,7 +8,7 @@ import os
 import pytest
 
 import mpbook
-from mpbook import _leaks
+from mpbook import _leaks, _processes
 
 
 @pytest.fixture
@@ -22,12 +22,12 @@ def nothing_left_behind(request):
     """After each test module: no child process alive and no orphaned /dev/shm segment created by it."""
     before = _leaks.shm_segments()
     yield
-    children = _leaks.leftover_children(settle_s=5)  # pool workers take a moment to exit
+    children = _processes.leftover_children(settle_s=5)  # pool workers take a moment to exit
     segments = _leaks.orphaned(_leaks.shm_segments() - before)
     segments = _leaks.set_aside_semaphores(segments, request.module.__name__)
     if children or segments:
-        description = _leaks.describe(children)
-        _leaks.kill(children)
+        description = _processes.describe(children)
+        _processes.kill(children)
         _leaks.remove_segments(segments)
         pytest.fail(
             f"left behind: {len(children)} process(es) [{description}], shared-memory segments {sorted(segments)} "

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 import mpbook
-from mpbook import _leaks
+from mpbook import _leaks, _processes
 
 # Chapters choose their start method in plain code, mp.set_start_method("spawn", force=True), as a
 # learner would. To re-run them under another method (MPBOOK_START_METHOD=forkserver make test),
@@ -113,7 +113,7 @@ def pytest_collectstart(collector):
 
 def _start_kernel_with_a_log(*args, **kwargs):
     """Start nbval's kernel as nbval would, its stderr (and its children's) to a log kept by token."""
-    token = os.environ.get(_leaks.TOKEN_VAR)
+    token = os.environ.get(_processes.LEAK_TOKEN_VAR)
     if token:
         log = tempfile.NamedTemporaryFile(prefix="mpbook-kernel-", suffix=".log", delete=False)  # noqa: SIM115
         kwargs["stderr"] = log  # the kernel and every process it starts inherit it
@@ -181,7 +181,7 @@ def _check_what_the_chapter_left(
 ) -> None:
     """Raise AssertionError naming what the chapter left running or in /dev/shm (cleaned up first)."""
     deadline = time.monotonic() + SETTLE_S
-    while (processes := _leaks.processes_with_token(token)) and time.monotonic() < deadline:
+    while (processes := _processes.processes_with_token(token)) and time.monotonic() < deadline:
         time.sleep(0.1)
     segments = _leaks.orphaned(_leaks.shm_segments() - segments_before)
     tracker_warnings = _tracker_warnings(token)
@@ -192,8 +192,8 @@ def _check_what_the_chapter_left(
             "Close or join every pool and process the chapter starts (a with-block, or close() and join())."
         )
     if processes or segments or tracker_warnings:
-        description = _leaks.describe(processes)
-        _leaks.kill(processes)
+        description = _processes.describe(processes)
+        _processes.kill(processes)
         _leaks.remove_segments(segments)
         raise AssertionError(
             f"{chapter} left behind: {len(processes)} process(es) [{description}], "
@@ -207,7 +207,8 @@ def pytest_runtest_setup(item):
     """Before a chapter's kernel starts, give it a token and note the shared-memory segments."""
     if _is_notebook_cell(item) and item.parent not in _notebook_state:
         token = uuid.uuid4().hex
-        os.environ[_leaks.TOKEN_VAR] = token  # the kernel is started after this hook, and inherits it
+        # the kernel is started after this hook, and inherits it
+        os.environ[_processes.LEAK_TOKEN_VAR] = token
         _notebook_state[item.parent] = (token, _leaks.shm_segments())
 
 
@@ -227,6 +228,6 @@ def pytest_runtest_teardown(item, nextitem):
     result = yield
     if last_cell:
         token, segments_before = _notebook_state.pop(item.parent)
-        os.environ.pop(_leaks.TOKEN_VAR, None)
+        os.environ.pop(_processes.LEAK_TOKEN_VAR, None)
         _check_what_the_chapter_left(item.parent.name, token, segments_before, still_running)
     return result

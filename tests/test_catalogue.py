@@ -140,7 +140,7 @@ def test_an_untouched_stub_says_not_written_yet(tmp_path):
     outcomes = {}
     for exercise in EXERCISES:
         if exercise.is_script or not _raises_not_implemented(exercise):
-            continue  # a program to fix (ex02, ex03, a hang to find) is graded 0 by test_grade_a_class
+            continue  # a program to fix (ex02, ex03, a hang to find) is graded 0 by test_exercise_book.py
         learner = tmp_path / exercise.filename
         shutil.copyfile(exercise.stub_path, learner)
         outcome = trying.try_file(exercise, learner, deadline=TRY_DEADLINE_S)

@@ -19,7 +19,7 @@ import nbformat
 import psutil
 import pytest
 
-from mpbook import _leaks, demos, failures
+from mpbook import _leaks, _processes, demos, failures
 
 TIMEOUT_S = 60  # a spawn worker starts in ~0.1-0.3 s here; the margin covers a loaded CI machine
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
@@ -135,7 +135,7 @@ def test_report_ready_can_make_workers_ignore_sigint(book_context, ignore):
             # queue feeder holds the queue's write lock, and then no later put gets through.
             with contextlib.suppress(psutil.NoSuchProcess):
                 worker = psutil.Process(worker_pid)
-                assert not _leaks.wait_gone([worker], TIMEOUT_S), "SIGINT should have ended the worker"
+                assert not _processes.wait_gone([worker], TIMEOUT_S), "SIGINT should have ended the worker"
             answer = pool.apply_async(failures.describe_argument, (1,)).get(timeout=TIMEOUT_S)
             assert answer == "int", "a replacement worker should serve the next task"
 

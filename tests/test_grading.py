@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -17,22 +17,15 @@ import pytest
 
 from mpbook.grading import runner, workspace
 from mpbook.grading.catalogue import EXERCISES, UnknownExercise, find
+from mpbook.grading.childreport import Status
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
 SHORT_DEADLINE_S = 4  # a passing ex01 test takes ~0.5 s (1.3 s for the 4 x 1 s one); hangs are cut at 4 s
 KILL_MARGIN_S = 2  # the issue's promise: a deadlocked test is killed within deadline + 2 s
 CLI_TIMEOUT_S = 300  # a CLI call grades at most one class of three small submissions
-CLASS_TIMEOUT_S = 1200  # every solution and every stub graded once: ~2 min on 2 cores; a wide margin
 
 EX01 = "ex01_start_and_join"
-
-
-def learner_file(tmp_path: Path, body: str, name: str = EX01) -> Path:
-    """Write a learner's version of an exercise into tmp_path and return its path."""
-    path = tmp_path / f"{name}.py"
-    path.write_text(textwrap.dedent(body))
-    return path
 
 
 def grade(path: Path, name: str = EX01) -> runner.ExerciseResult:
@@ -51,20 +44,6 @@ def processes_with(marker: str) -> list[psutil.Process]:
     return found
 
 
-CORRECT_EX01 = """
-    import multiprocessing as mp
-    from mpbook.workers import sleep_and_return
-
-    def start_and_join(durations):
-        processes = [mp.Process(target=sleep_and_return, args=(d,)) for d in durations]
-        for p in processes:
-            p.start()
-        for p in processes:
-            p.join(timeout=30)
-        return [p.exitcode for p in processes]
-"""
-
-
 def test_stub_scores_below_the_maximum():
     """The untouched stub fails, with a message saying it is not done yet."""
     result = grade(workspace.stub_path(find("ex01")))
@@ -73,164 +52,97 @@ def test_stub_scores_below_the_maximum():
     assert "NotImplementedError" in result.tests[0].message
 
 
-@pytest.mark.parametrize(
-    ("kind", "body"),
-    [
-        (
-            "join on a blocked child",
-            """
-            import multiprocessing as mp
-            from mpbook.workers import sleep_and_return
+CASES = Path(__file__).resolve().parent / "grading_cases"
+CASE_KEYS = {"exercise", "run", "deadline", "says", "output", "problem", "only", "platform"}
 
-            def start_and_join(durations):
-                child = mp.Process(target=sleep_and_return, args=(3600,))
-                child.start()
-                child.join()
-                return [0]
-            """,
-        ),
-        (
-            "a looping pool worker",
-            """
-            import multiprocessing as mp
 
-            def spin(x):
-                while True:
-                    pass
+@dataclass
+class Case:
+    """A learner's file in tests/grading_cases/<status>/, and what grading it must show.
 
-            def start_and_join(durations):
-                with mp.Pool(2) as pool:
-                    return pool.map(spin, range(4))
-            """,
-        ),
-        (
-            "a grandchild that sleeps forever",
-            """
-            import subprocess, sys
+    Its first comment line says what the learner did; the next ones are `# key: value`:
+    exercise  the exercise it answers (ex01)
+    run       first: the exercise's first test alone (runner.run_test); all: the whole file (runner.grade_file)
+    deadline  seconds each test gets (SHORT_DEADLINE_S when absent)
+    says      a text the message of the first test with the folder's status contains (one line per text)
+    output    a text the test's captured output contains
+    problem   how the file-level problem begins (a file that cannot be graded at all)
+    only      the one test that ends with the folder's status; every other test passes
+    platform  posix: the case needs process groups and setsid
+    """
 
-            def start_and_join(durations):
-                subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)  # MARKER"]).wait()
-                return [0]
-            """,
-        ),
-        (
-            "a grandchild that left the process group with setsid",
-            """
-            import subprocess, sys
+    path: Path
+    status: str  # the folder's name: passed, failed, error or timeout
+    fields: dict[str, list[str]]
 
-            def start_and_join(durations):
-                child = subprocess.Popen(
-                    [sys.executable, "-c", "import time; time.sleep(3600)  # MARKER"], start_new_session=True
-                )
-                child.wait()
-                return [0]
-            """,
-        ),
-    ],
-)
-@pytest.mark.skipif(os.name != "posix", reason="process groups and setsid are POSIX")
-def test_deadlocks_are_killed_in_time_and_leave_nothing(tmp_path, kind, body):
-    """A deadlocked submission is reported as a timeout within deadline + 2 s, and no process survives."""
+    def first(self, key: str, default: str = "") -> str:
+        return self.fields.get(key, [default])[0]
+
+
+def read_case(path: Path) -> Case:
+    """Return the case in path, its header read; an unknown key is an error (a typo would check nothing)."""
+    fields: dict[str, list[str]] = {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = list(itertools.takewhile(lambda line: line.startswith("#"), lines))
+    for line in header[1:]:
+        key, _, value = line.removeprefix("#").partition(":")
+        assert key.strip() in CASE_KEYS, f"{path}: unknown key {key.strip()!r} (known: {sorted(CASE_KEYS)})"
+        fields.setdefault(key.strip(), []).append(value.strip())
+    assert path.parent.name in {s.value for s in Status}, f"{path}: its folder must be named by a status"
+    assert fields.get("run") in (["first"], ["all"]), f"{path}: say `# run: first` or `# run: all`"
+    assert "exercise" in fields, f"{path}: say which exercise it answers, `# exercise: ex01`"
+    return Case(path, path.parent.name, fields)
+
+
+def test_a_case_for_every_status():
+    """tests/grading_cases/ has a case for each status a test can end with."""
+    assert {p.parent.name for p in CASES.glob("*/*.py")} == {s.value for s in Status}
+
+
+@pytest.mark.parametrize("case_path", sorted(CASES.glob("*/*.py")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_grading_case(tmp_path, case_path):
+    """Each learner's file in tests/grading_cases/ gets its folder's status and says what its header says.
+
+    A timeout ends within its deadline + KILL_MARGIN_S; whatever the file started is gone afterwards.
+    """
+    case = read_case(case_path)
+    if case.first("platform") == "posix" and os.name != "posix":
+        pytest.skip("process groups and setsid are POSIX")
+    exercise = find(case.first("exercise")).name
+    deadline = float(case.first("deadline", str(SHORT_DEADLINE_S)))
     marker = f"mpbook-test-{uuid.uuid4().hex}"
-    path = learner_file(tmp_path, body.replace("MARKER", marker))
-    test = runner.run_test(runner.collect_tests(EX01)[0], EX01, path.parent, path.name, SHORT_DEADLINE_S)
-    assert test.status == "timeout", (kind, test.status, test.message)
-    assert test.seconds < SHORT_DEADLINE_S + KILL_MARGIN_S, (kind, test.seconds)
-    assert "Usual causes" in test.message
+    learner = tmp_path / f"{exercise}.py"
+    learner.write_text(case_path.read_text(encoding="utf-8").replace("MARKER", marker), encoding="utf-8")
+
+    if case.first("run") == "first":
+        first = runner.collect_tests(exercise)[0]
+        graded = runner.ExerciseResult(exercise, str(learner))
+        graded.tests = [runner.run_test(first, exercise, tmp_path, learner.name, deadline)]
+    else:
+        graded = runner.grade_file(exercise, learner, deadline=deadline)
+    shown = [(t.name, t.status, t.message) for t in graded.tests]
+
+    only = case.first("only")
+    expected = {t.name: case.status if not only or t.name == only else Status.PASSED for t in graded.tests}
+    assert {t.name: t.status for t in graded.tests} == expected, shown
+    assert not only or only in expected, f"{case_path}: {exercise} has no test {only}"
+    if case.status != Status.PASSED:
+        assert graded.score < graded.max_score if only else graded.score == 0, shown
+    for test in graded.tests:
+        if test.status == Status.TIMEOUT:
+            assert test.seconds < deadline + KILL_MARGIN_S, (test.name, test.seconds)
+        assert len(test.output) < runner.OUTPUT_CAP_BYTES + 200, (test.name, len(test.output))
+    telling = next(t for t in graded.tests if t.status == case.status)
+    for text in case.fields.get("says", []):
+        assert text in telling.message, (telling.name, text, telling.message)
+    for text in case.fields.get("output", []):
+        assert all(text in t.output for t in graded.tests), (text, [t.output[-200:] for t in graded.tests])
+    if case.first("problem"):
+        assert graded.problem.startswith(case.first("problem")), graded.problem
+
     time.sleep(0.2)
-    assert processes_with(marker) == [], f"{kind}: a process outlived the grader"
-    assert processes_with(str(tmp_path)) == [], (
-        f"{kind}: a process running the learner's file outlived the grader"
-    )
-
-
-def test_one_hanging_test_does_not_stop_the_others(tmp_path):
-    """When one test hangs, it alone times out; the other tests of the file are still graded and pass."""
-    body = CORRECT_EX01.replace(
-        "def start_and_join(durations):\n",
-        "def start_and_join(durations):\n        if not durations:\n            import time; time.sleep(3600)\n",
-    )
-    result = runner.grade_file(EX01, learner_file(tmp_path, body), deadline=8)
-    statuses = {t.name: t.status for t in result.tests}
-    assert statuses.pop("test_empty_input") == "timeout"
-    assert set(statuses.values()) == {"passed"}, [(t.name, t.status, t.message) for t in result.tests]
-
-
-@pytest.mark.parametrize(
-    ("exit_call", "expected"),
-    [("sys.exit(0)", "called sys.exit(0)"), ("os._exit(0)", "without reporting a result")],
-)
-def test_exiting_is_not_a_pass(tmp_path, exit_call, expected):
-    """sys.exit(0) or os._exit(0) inside the learner's function is an error, never a pass."""
-    body = f"""
-    import os, sys
-
-    def start_and_join(durations):
-        {exit_call}
-    """
-    result = grade(learner_file(tmp_path, body))
-    assert result.score == 0
-    assert {t.status for t in result.tests} == {"error"}
-    assert expected in result.tests[0].message
-
-
-def test_huge_output_is_truncated(tmp_path):
-    """A 10 MB print is cut to the output cap, and the test is still graded."""
-    body = CORRECT_EX01.replace(
-        "def start_and_join(durations):\n",
-        "def start_and_join(durations):\n        print('x' * 10_000_000)\n",
-    )
-    result = runner.run_test(
-        runner.collect_tests(EX01)[0],
-        EX01,
-        learner_file(tmp_path, body).parent,
-        f"{EX01}.py",
-        SHORT_DEADLINE_S,
-    )
-    assert result.status == "passed"
-    assert len(result.output) < runner.OUTPUT_CAP_BYTES + 200
-    assert "characters cut" in result.output
-
-
-def test_leftover_processes_are_killed_and_reported(tmp_path):
-    """Processes the learner started and never joined are killed, and the test fails saying so."""
-    body = """
-    import multiprocessing as mp
-    from mpbook.workers import sleep_and_return
-
-    def start_and_join(durations):
-        for d in durations:
-            mp.Process(target=sleep_and_return, args=(60,)).start()
-        return [0] * len(durations)
-    """
-    test = runner.collect_tests(EX01)[0]
-    result = runner.run_test(test, EX01, learner_file(tmp_path, body).parent, f"{EX01}.py", 10)
-    assert result.status == "failed"
-    assert "still running" in result.message
-    assert "join()" in result.message
-
-
-def test_syntax_error_names_file_and_line(tmp_path):
-    """A syntax error is reported once per test with the file name and line, without running anything."""
-    result = grade(learner_file(tmp_path, "def start_and_join(durations)\n    return []\n"))
-    assert result.problem.startswith(f"{EX01}.py line 1:")
-    assert all(t.status == "error" for t in result.tests)
-
-
-def test_missing_function_is_named(tmp_path):
-    """A file without the function the checks call says which name is missing and how to restore it."""
-    result = grade(learner_file(tmp_path, "def start_and_joins(durations):\n    return []\n"))
-    message = result.tests[0].message
-    assert "has no `start_and_join`" in message
-    assert "mpbook reset" in message
-
-
-def test_import_error_is_explained(tmp_path):
-    """An import that fails inside the learner's file is reported with the exception, not a traceback dump."""
-    result = grade(learner_file(tmp_path, "import no_such_module_mpbook\n"))
-    assert result.tests[0].status == "error"
-    assert "importing ex01_start_and_join.py failed" in result.tests[0].message
-    assert "ModuleNotFoundError" in result.tests[0].message
+    assert processes_with(marker) == [], "a process outlived the grader"
+    assert processes_with(str(tmp_path)) == [], "a process running the learner's file outlived the grader"
 
 
 def test_missing_file_is_reported(tmp_path):
@@ -279,8 +191,8 @@ def run_mpbook(
 def test_verify_without_grading_passes():
     """mpbook verify --no-grading: every exercise is complete, mirrored, hinted and in the README's table.
 
-    The grading half of verify (stubs score 0, solutions pass) is test_grade_a_class below, which grades
-    each stub and each solution once, with the same runner.
+    The grading half of verify (stubs score 0, solutions pass) is tests/test_exercise_book.py, which grades
+    each stub and each solution once and tests verify on a fake book; .ci/run runs the real one.
     """
     result = run_mpbook("verify", "--no-grading")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -356,47 +268,6 @@ def test_unwritable_exercises_folder_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     assert "Make the folder writable" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-@pytest.mark.timeout(CLASS_TIMEOUT_S + 60)
-def test_grade_a_class(tmp_path):
-    """mpbook grade on a class: the solutions score full marks, the untouched stubs 0 on every test, in CSV and results.json."""
-    submissions = tmp_path / "submissions"
-    for student in ("solutions", "stubs", "bob"):
-        (submissions / student).mkdir(parents=True)
-    for exercise in EXERCISES:
-        shutil.copyfile(SOLUTIONS / exercise.filename, submissions / "solutions" / exercise.filename)
-        shutil.copyfile(workspace.stub_path(exercise), submissions / "stubs" / exercise.filename)
-    (submissions / "bob" / f"{EX01}.py").write_text("def start_and_join(durations)\n")  # syntax error
-    (submissions / "notes.txt").write_text("not a student")
-    result = run_mpbook(
-        "grade",
-        str(submissions),
-        "--csv",
-        str(tmp_path / "grades.csv"),
-        "--json-dir",
-        str(tmp_path / "results"),
-        timeout=CLASS_TIMEOUT_S,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Skipping 1 file(s)" in result.stdout
-    rows = (tmp_path / "grades.csv").read_text().splitlines()
-    assert rows[0] == "student,exercise,score,max_score,passed,failed,timeouts,seconds"
-    assert len(rows) == 1 + 3 * len(EXERCISES)
-    reports = {}
-    for student in ("solutions", "stubs", "bob"):
-        report = json.loads((tmp_path / "results" / student / "results.json").read_text())
-        assert set(report) >= {"score", "execution_time", "output", "tests"}
-        for test in report["tests"]:
-            assert set(test) >= {"name", "score", "max_score", "status", "output"}
-            assert test["status"] in ("passed", "failed")
-        reports[student] = report
-    failing = {t["name"]: t["output"][:400] for t in reports["solutions"]["tests"] if t["status"] != "passed"}
-    scoring = [t["name"] for t in reports["stubs"]["tests"] if t["score"] > 0]
-    problems = {"reference solutions failed": failing, "untouched stubs scored on": scoring}
-    assert not any(problems.values()), problems
-    assert len(reports["stubs"]["tests"]) == sum(len(runner.collect_tests(e.name)) for e in EXERCISES)
-    assert reports["bob"]["score"] == 0
 
 
 def test_grade_rejects_a_missing_folder(tmp_path):

@@ -10,12 +10,12 @@ test catches it ("# breaks: ... — caught by test_name"), and that test must fa
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from mpbook.grading import commands, runner, wrong
-from mpbook.grading.catalogue import find
+from mpbook.grading import runner, wrong
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 WRONG = sorted((SOLUTIONS / "wrong").glob("ex*/*.py"))  # see mpbook.grading.wrong
@@ -87,30 +87,16 @@ def test_a_usual_mistake_is_caught(tmp_path, exercise, mistake, edits, must_fail
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.skipif(
+    os.environ.get("MPBOOK_WRONG_ANSWERS") != "1",
+    reason="the 122 wrong answers take ~4 min: `mpbook verify --wrong-answers` grades them in .ci/run "
+    "(MPBOOK_WRONG_ANSWERS=1 grades them here)",
+)
 @pytest.mark.parametrize("path", WRONG, ids=[f"{p.parent.name[:4]}-{p.stem}" for p in WRONG])
 def test_a_usual_wrong_answer_is_caught(path):
     """The test a wrong answer names fails on it with a message (or, when it names none, the answer loses points)."""
     verdict = wrong.grade_wrong_answer(path.parent.name, path)
     assert verdict.caught, verdict.problem
-
-
-@pytest.mark.timeout(120)
-def test_verify_fails_on_a_wrong_answer_with_full_marks(tmp_path, capsys):
-    """A "wrong answer" that is the reference solution gets full marks: verify's wrong-answer grading reports it."""
-    exercise = find("ex20")
-    folder = tmp_path / "wrong" / exercise.name
-    folder.mkdir(parents=True)
-    reference = (SOLUTIONS / exercise.filename).read_text(encoding="utf-8")
-    (folder / "not_wrong_at_all.py").write_text(
-        "# breaks: nothing — caught by test_every_message_arrives_once\n" + reference, encoding="utf-8"
-    )
-
-    problems = commands.verify_wrong_answers(tmp_path, [exercise])
-
-    line = capsys.readouterr().out
-    assert "ex20: 1 wrong answer, 1 NOT caught (not_wrong_at_all)" in line, line
-    assert any("test_every_message_arrives_once passed" in problem for problem in problems), problems
-    assert any("expected at least" in problem for problem in problems), problems  # one is fewer than three
 
 
 def test_caught_by_reads_the_first_line(tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mpbook import _leaks
+from mpbook import _processes
 from mpbook.grading import notebook, workspace
 from mpbook.grading.catalogue import find
 
@@ -110,7 +110,7 @@ def test_try_stops_a_hang_and_leaves_nothing_running(tmp_path, monkeypatch):
     assert outcome.status == "timeout"
     assert time.monotonic() - started < 3 + 5
     assert "Usual causes" in outcome.message
-    assert not [p for p in _leaks.leftover_children() if str(tmp_path) in " ".join(p.cmdline())]
+    assert not [p for p in _processes.leftover_children() if str(tmp_path) in " ".join(p.cmdline())]
 
 
 def test_try_runs_a_script_exercise_as_a_script(tmp_path):
@@ -169,7 +169,7 @@ def test_watch_rechecks_on_save_and_ctrl_c_leaves_nothing(tmp_path):
         env={
             **os.environ,
             workspace.ENV_DIR: str(tmp_path),
-            _leaks.TOKEN_VAR: token,
+            _processes.LEAK_TOKEN_VAR: token,
             "PYTHONUNBUFFERED": "1",
         },
         start_new_session=True,  # its own process group: a terminal's Ctrl-C goes to all of it
@@ -200,10 +200,10 @@ def test_watch_rechecks_on_save_and_ctrl_c_leaves_nothing(tmp_path):
     assert "Stopped watching ex01" in output
     assert "Traceback" not in output
     deadline = time.monotonic() + 10
-    while _leaks.processes_with_token(token) and time.monotonic() < deadline:
+    while _processes.processes_with_token(token) and time.monotonic() < deadline:
         time.sleep(0.1)
-    left = _leaks.processes_with_token(token)
-    assert not left, f"still running after Ctrl-C: {_leaks.describe(left)}"
+    left = _processes.processes_with_token(token)
+    assert not left, f"still running after Ctrl-C: {_processes.describe(left)}"
 
 
 # --- mpbook solution ------------------------------------------------------------------------

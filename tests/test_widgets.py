@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # tests draw figures without a display
 import matplotlib.pyplot as plt
 import pytest
 
-from mpbook import _leaks, widgets, workers
+from mpbook import _processes, widgets, workers
 from mpbook.widgets import EXECUTOR, POOL, THREADS, explorer, task_sizes
 
 # Small, quick runs: 8 tasks of 500 numbers take ~1 ms each, so a run is mostly pool start-up.
@@ -88,7 +88,7 @@ def test_run_button_runs_the_pool_and_shows_the_timeline(make_explorer, kind):
     assert f"wall time {result.wall_s:.2f} s" in text
     assert f"{result.tasks_per_s:.1f} tasks/s" in text
     assert not ex.run_button.disabled, "the button is enabled again after the run"
-    assert _leaks.leftover_children(settle_s=2) == [], "no worker outlives its run"
+    assert _processes.leftover_children(settle_s=2) == [], "no worker outlives its run"
 
 
 def test_a_thread_pool_runs_in_this_process_on_one_thread_per_worker(make_explorer):
@@ -205,7 +205,7 @@ def test_a_run_past_its_timeout_is_stopped_and_reported(make_explorer):
     assert "Timed out" in ex.status.value
     assert ex.figure is None
     assert ex.image.layout.display == "none"
-    assert _leaks.leftover_children(settle_s=2) == [], "the timed-out pool's workers were terminated"
+    assert _processes.leftover_children(settle_s=2) == [], "the timed-out pool's workers were terminated"
 
 
 @pytest.mark.parametrize("kind", [POOL, EXECUTOR, THREADS])
@@ -216,18 +216,18 @@ def test_a_failing_task_is_reported_not_raised(make_explorer, kind):
     assert result.error is not None
     assert result.error.startswith("ValueError: negative input")
     assert "Failed: a task raised ValueError" in _output_text(ex)
-    assert _leaks.leftover_children(settle_s=2) == []
+    assert _processes.leftover_children(settle_s=2) == []
 
 
 def test_no_process_exists_between_runs_or_after_garbage_collection(make_explorer):
     """Pools live only during a run, so an explorer dropped without close() leaves no process behind."""
     ex = make_explorer(**SMALL)
     ex.run()
-    assert _leaks.leftover_children(settle_s=2) == []
+    assert _processes.leftover_children(settle_s=2) == []
     ex.close()
     del ex
     gc.collect()
-    assert _leaks.leftover_children(settle_s=2) == []
+    assert _processes.leftover_children(settle_s=2) == []
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12 fixed the race this guards against")
@@ -241,10 +241,10 @@ def test_an_executor_stopped_mid_run_first_drops_its_cancelled_items(book_contex
     running = executor.submit(workers.sleep_and_return, 2.0, "slow")
     queued = [executor.submit(workers.square, n) for n in range(20)]
     manager = executor._executor_manager_thread
-    processes = widgets._worker_processes(executor)
+    processes = _processes.pool_workers(executor)
     assert sum(future.cancel() for future in queued) > 0, "some tasks should still have been queued"
     executor.shutdown(wait=False, cancel_futures=True)
-    widgets._let_executor_drop_cancelled(manager, timeout=10)
+    _processes._let_executor_drop_cancelled(manager, timeout=10)
     left = [item for item in list(manager.pending_work_items.values()) if item.future.cancelled()]
     for process in processes:
         process.terminate()

@@ -104,13 +104,14 @@ def has(name: str, value: object, *attributes: str, what: str) -> object:
 
 def index_range(start: object, stop: object, *, length: int | None = None) -> tuple[int, int]:
     """Return (start, stop) if they are ints with 0 <= start <= stop (<= length if given); else raise."""
-    integer("start", start, minimum=0)
-    integer("stop", stop)
-    if length is not None and not start <= stop <= length:
-        raise ValueError(f"need 0 <= start <= stop <= {length}, got start={start}, stop={stop}")
-    if stop < start:
-        raise ValueError(f"stop must be >= start, got start={start}, stop={stop}")
-    return start, stop
+    first, last = integer("start", start, minimum=0), integer("stop", stop)
+    assert first is not None  # integer() returns None only if allow_none
+    assert last is not None
+    if length is not None and not first <= last <= length:
+        raise ValueError(f"need 0 <= start <= stop <= {length}, got start={first}, stop={last}")
+    if last < first:
+        raise ValueError(f"stop must be >= start, got start={first}, stop={last}")
+    return first, last
 
 
 def real_numbers(name: str, values: object) -> list:

@@ -64,8 +64,8 @@ def check_settings(
     if kind not in kinds:
         raise ValueError(f"kind must be one of {', '.join(map(repr, kinds))}, got {kind!r}")
     _arguments.integer("workers", workers, minimum=1, maximum=max_workers)
-    _arguments.integer("tasks", tasks, minimum=1, maximum=max_tasks)
-    _arguments.integer("chunksize", chunksize, minimum=1, maximum=tasks)
+    checked_tasks = _arguments.integer("tasks", tasks, minimum=1, maximum=max_tasks)
+    _arguments.integer("chunksize", chunksize, minimum=1, maximum=checked_tasks)
     if not isinstance(size_range, tuple) or len(size_range) != 3:
         raise TypeError(f"size_range must be a tuple (min, max, step), got {size_range!r}")
     low, high, step = size_range

@@ -21,7 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from mpbook import config
+from mpbook import _processes, config
 
 # The packages a chapter or the test suite imports; a missing one is a broken install. Each with what
 # needs it, so a learner knows what a FAIL would break.
@@ -44,6 +44,7 @@ KEY_PACKAGES = {
 NOT_IMPORTED = ("jupyterlab",)
 SUPPORTED_PYTHONS = ((3, 10), (3, 14))  # oldest and newest minor version the book is tested on
 POOL_CHECK_TIMEOUT_S = 60  # a spawn worker starts in ~0.1-0.3 s; 60 s allows a very slow laptop
+POOL_STOP_TIMEOUT_S = 5  # an idle worker exits in milliseconds once shut down; a stuck one is then killed
 FIX_INSTALL = "install the book's packages into this Python: `python -m pip install -r requirements.txt`"
 # Free memory. The largest chapter is 03: its kernel and child processes need about 800 MB at the
 # peak (stated at the chapter's top; tools/measure_memory.py measured 713-728 MB, 770 MB counting shared
@@ -117,7 +118,7 @@ def _check_pool(report: _Report, method: str, task=None) -> None:
         else:
             report.ok(label, f"ran a task in pid {answer[1]} ({elapsed:.2f} s including start)")
     finally:
-        _shutdown_now(executor)
+        _processes.stop_pool(executor, POOL_STOP_TIMEOUT_S)  # kills a stuck worker
 
 
 def _short_path(path: str) -> str:
@@ -133,23 +134,6 @@ def _short_path(path: str) -> str:
         return relative
     home = os.path.expanduser("~")
     return "~" + path[len(home) :] if path.startswith(home + os.sep) else path
-
-
-def _shutdown_now(executor: ProcessPoolExecutor) -> None:
-    """Stop an executor without waiting on a stuck worker."""
-    # Python 3.14 has executor.kill_workers(); before it the workers and the thread that joins them are private.
-    workers = list((getattr(executor, "_processes", None) or {}).values())
-    manager = getattr(executor, "_executor_manager_thread", None)
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in workers:
-        process.join(timeout=5)  # an idle worker exits on its own once shut down
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=5)
-    # The executor's own thread joins the workers too; whichever reaps a worker first, wait for that
-    # thread so no worker is still listed as running by multiprocessing.active_children().
-    if manager is not None:
-        manager.join(timeout=5)
 
 
 def _book_python() -> str:

@@ -96,6 +96,7 @@ def cgroup_cpu_quota(root: Path = Path("/")) -> float | None:
     except OSError:
         return None  # not Linux, or no /proc
     quotas = []
+    files: tuple[str, ...]  # the quota's file(s): one in cgroup v2, two in v1
     for line in lines:
         _, controllers, path = line.split(":", 2)
         if controllers == "":  # cgroup v2: "0::/path"

@@ -72,9 +72,9 @@ def map_with(
         raise TypeError(f"func must be callable, got {type(func).__name__} {func!r}")
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
         raise TypeError(f"items must be an iterable of arguments (not a string), got {type(items).__name__}")
-    seconds = _arguments.seconds("timeout", timeout, allow_zero=False, allow_infinite=False)
+    _arguments.seconds("timeout", timeout, allow_zero=False, allow_infinite=False)
 
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + timeout
     futures = [executor.submit(func, item) for item in items]
     try:
         return [future.result(timeout=max(0.0, deadline - time.monotonic())) for future in futures]

@@ -36,6 +36,12 @@ import threading
 
 from mpbook import _arguments
 
+# For annotations only (postponed by the __future__ import): even `import typing` costs a
+# spawned child a few milliseconds. Type checkers read this block.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "WORKER_LOGGER",
     "describe_argument",
@@ -106,7 +112,7 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def report_ready(ready: object, ignore_interrupts: bool = False) -> None:
+def report_ready(ready: Any, ignore_interrupts: bool = False) -> None:
     """Optionally ignore SIGINT, then put this process's pid on the `ready` queue (a pool initializer)."""
     _arguments.has("ready", ready, "put", what="a queue (with put)")
     if not isinstance(ignore_interrupts, bool):
@@ -116,7 +122,7 @@ def report_ready(ready: object, ignore_interrupts: bool = False) -> None:
     ready.put(os.getpid())
 
 
-def log_to_queue(log_queue: object, level: int = logging.INFO) -> None:
+def log_to_queue(log_queue: Any, level: int = logging.INFO) -> None:
     """Send every log record of this process to `log_queue` (a pool initializer); drop other handlers.
 
     Under fork a worker inherits its parent's handlers; they are removed, so each record

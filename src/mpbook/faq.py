@@ -28,6 +28,12 @@ from __future__ import annotations
 
 from mpbook import _arguments
 
+# For annotations only (postponed by the __future__ import): even `import typing` costs a
+# spawned child a few milliseconds. Type checkers read this block.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["put_squares", "store_squares", "sum_slice"]
 
 
@@ -52,7 +58,7 @@ def sum_slice(values: object, start: int, stop: int) -> float:
     return float(total)
 
 
-def store_squares(mapping: object, xs: list | tuple | range) -> int:
+def store_squares(mapping: Any, xs: list | tuple | range) -> int:
     """Set mapping[x] = x * x for each x, one item at a time; return how many items were stored.
 
     Given a Manager dict proxy, every assignment is a round trip to the manager process:
@@ -66,7 +72,7 @@ def store_squares(mapping: object, xs: list | tuple | range) -> int:
     return len(items)
 
 
-def put_squares(xs: list | tuple | range, results: object) -> int:
+def put_squares(xs: list | tuple | range, results: Any) -> int:
     """Put (x, x * x) on results for each x, then one None meaning "this worker is done"; return the count."""
     items = _arguments.real_numbers("xs", xs)
     _arguments.has("results", results, "put", what="a queue (with put)")

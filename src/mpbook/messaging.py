@@ -34,6 +34,12 @@ import time
 
 from mpbook import _arguments
 
+# For annotations only (postponed by the __future__ import): even `import typing` costs a
+# spawned child a few milliseconds. Type checkers read this block.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "count_until_eof",
@@ -83,7 +89,7 @@ def fail_with_error(message: str) -> None:
     raise RuntimeError(message)
 
 
-def ignore_sigterm_and_sleep(seconds: float, ready: object) -> None:
+def ignore_sigterm_and_sleep(seconds: float, ready: Any) -> None:
     """Ignore SIGTERM, set the `ready` event, then sleep: terminate() cannot stop it on POSIX, kill() can.
 
     `ready` (a multiprocessing Event) tells the parent the handler is in place; a terminate()
@@ -97,7 +103,7 @@ def ignore_sigterm_and_sleep(seconds: float, ready: object) -> None:
     time.sleep(seconds)
 
 
-def report_starting_a_child(results: object) -> None:
+def report_starting_a_child(results: Any) -> None:
     """Try to start a grandchild; put 'started, exitcode N' or 'ExceptionName: message' on results."""
     import multiprocessing  # here: only the child that runs this needs it
 
@@ -115,7 +121,7 @@ def report_starting_a_child(results: object) -> None:
 # --- queues --------------------------------------------------------------------------------
 
 
-def produce_items(items: list, tasks: object, n_sentinels: int) -> None:
+def produce_items(items: list, tasks: Any, n_sentinels: int) -> None:
     """Put every item on tasks, then n_sentinels None sentinels (one per consumer)."""
     if not isinstance(items, (list, tuple, range)):
         raise TypeError(f"items must be a list, tuple or range, got {type(items).__name__}")
@@ -129,7 +135,7 @@ def produce_items(items: list, tasks: object, n_sentinels: int) -> None:
         tasks.put(None)
 
 
-def square_until_sentinel(tasks: object, results: object, timeout: float = DEFAULT_TIMEOUT_S) -> int:
+def square_until_sentinel(tasks: Any, results: Any, timeout: float = DEFAULT_TIMEOUT_S) -> int:
     """Put (x, x*x) on results for each x got from tasks until a None; then put one None; return the count.
 
     The None it puts on results tells the parent this consumer is finished. A get that waits
@@ -148,7 +154,7 @@ def square_until_sentinel(tasks: object, results: object, timeout: float = DEFAU
         done += 1
 
 
-def square_joinable_tasks(tasks: object, results: object, timeout: float = DEFAULT_TIMEOUT_S) -> int:
+def square_joinable_tasks(tasks: Any, results: Any, timeout: float = DEFAULT_TIMEOUT_S) -> int:
     """Like square_until_sentinel on a JoinableQueue: call task_done() after each item and the None; return the count.
 
     A non-number crashes it (TypeError) before its task_done(), so that item stays unfinished
@@ -170,14 +176,14 @@ def square_joinable_tasks(tasks: object, results: object, timeout: float = DEFAU
         done += 1
 
 
-def put_payload(results: object, n_bytes: int) -> None:
+def put_payload(results: Any, n_bytes: int) -> None:
     """Put n_bytes zero bytes on results: above the pipe buffer (64 KiB on Linux), exit waits for a reader."""
     _arguments.has("results", results, "put", "get", what=_QUEUE)
     _arguments.integer("n_bytes", n_bytes, minimum=0)
     results.put(bytes(n_bytes))
 
 
-def put_square(results: object, x: int | float) -> None:
+def put_square(results: Any, x: int | float) -> None:
     """Put x * x on results; a non-number raises TypeError before anything is put (the child exits 1)."""
     _arguments.has("results", results, "put", "get", what=_QUEUE)
     results.put(_square(x))
@@ -186,7 +192,7 @@ def put_square(results: object, x: int | float) -> None:
 # --- pipes ---------------------------------------------------------------------------------
 
 
-def echo_messages(conn: object, timeout: float = DEFAULT_TIMEOUT_S) -> int:
+def echo_messages(conn: Any, timeout: float = DEFAULT_TIMEOUT_S) -> int:
     """Answer each message m from conn with ('echo', m) until None or EOF; close conn; return the count.
 
     Waits at most `timeout` seconds for each message (TimeoutError after that).
@@ -210,7 +216,7 @@ def echo_messages(conn: object, timeout: float = DEFAULT_TIMEOUT_S) -> int:
         conn.close()
 
 
-def send_numbers(conn: object, n: int) -> None:
+def send_numbers(conn: Any, n: int) -> None:
     """Send 0, 1, ..., n-1 on conn, then close it: the reader gets EOFError once every copy is closed."""
     _arguments.has("conn", conn, "send", what=_SEND_END)
     _arguments.integer("n", n, minimum=0)
@@ -222,9 +228,9 @@ def send_numbers(conn: object, n: int) -> None:
 
 
 def count_until_eof(
-    receive_end: object,
-    results: object,
-    unused_end: object = None,
+    receive_end: Any,
+    results: Any,
+    unused_end: Any = None,
     close_unused: bool = True,
     timeout: float = DEFAULT_TIMEOUT_S,
 ) -> int:
@@ -256,7 +262,7 @@ def count_until_eof(
         receive_end.close()
 
 
-def send_after(conn: object, seconds: float, value: object) -> None:
+def send_after(conn: Any, seconds: float, value: object) -> None:
     """Sleep `seconds`, send value on conn, then close it."""
     _arguments.has("conn", conn, "send", what=_SEND_END)
     _arguments.seconds("seconds", seconds, allow_zero=True)

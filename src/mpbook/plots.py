@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,6 +32,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from mpbook.trace import TaskRecord
+
+if TYPE_CHECKING:
+    from matplotlib.typing import ColorType  # matplotlib 3.8 and newer
 
 __all__ = [
     "amdahl_speedup",
@@ -111,7 +114,7 @@ def _row_labels(rows: list[tuple[int, str, str]]) -> dict[tuple[int, str, str], 
     return {row: name if counts[name] == 1 else f"{name} (pid {row[0]})" for row, name in base.items()}
 
 
-def _text_color(color: Sequence[float]) -> str:
+def _text_color(color: ColorType) -> str:
     """Return "white" or "black", whichever reads better on a bar of this colour."""
     red, green, blue = to_rgb(color)
     return "black" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.6 else "white"
@@ -142,7 +145,7 @@ def timeline(
     if ax is None:
         fig, ax = _new_figure(9.5, max(2.8, 1.4 + 0.65 * len(rows)))
     else:
-        fig = ax.figure
+        fig = ax.figure.figure  # the whole Figure, also when ax is in a SubFigure
 
     _draw_idle_bands(ax, len(rows), span)
     key = _chunk_colors(records)
@@ -193,7 +196,9 @@ def _chunk_colors(records: list[TaskRecord]) -> _ChunkKey:
         tasks = sorted(r.task for r in records if r.chunk == chunk)
         span_text = f"task {tasks[0]}" if len(tasks) == 1 else f"tasks {tasks[0]}–{tasks[-1]}"
         legend.append(Patch(color=chunk_color[chunk], label=f"chunk {chunk}: {span_text}"))
-    return _ChunkKey([chunk_color.get(r.chunk, UNCHUNKED_COLOR) for r in records], legend, None)
+    return _ChunkKey(
+        [chunk_color[r.chunk] if r.chunk is not None else UNCHUNKED_COLOR for r in records], legend, None
+    )
 
 
 def _draw_task_bars(
@@ -382,7 +387,7 @@ def speedup_plot(
     if ax is None:
         fig, ax = _new_figure(6.4, 4.6)
     else:
-        fig = ax.figure
+        fig = ax.figure.figure  # the whole Figure, also when ax is in a SubFigure
 
     # zorder above the Amdahl curve: with a serial fraction of 0 the two coincide
     ax.plot(

@@ -142,7 +142,7 @@ def fill_with_squares(shared: Any) -> None:
         raise TypeError(
             f"shared must be a multiprocessing Array('d', n) or RawArray('d', n), got {type(shared).__name__}"
         )
-    view = np.frombuffer(raw, dtype=np.float64)  # the Array's own memory, seen as a NumPy array
+    view = np.frombuffer(memoryview(raw), dtype=np.float64)  # the Array's own memory, seen as a NumPy array
     with acquired(shared.get_lock()) if hasattr(shared, "get_lock") else contextlib.nullcontext():
         view[:] = np.arange(len(view), dtype=np.float64) ** 2
 
@@ -362,7 +362,7 @@ def set_shareable_item(name: str, index: int, value: int | float | bool | str | 
 
     _require_name(name)
     _arguments.integer("index", index)
-    items = shared_memory.ShareableList(name=name)
+    items: shared_memory.ShareableList[Any] = shared_memory.ShareableList(name=name)
     try:
         items[index] = value
     finally:

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from mpbook import _arguments
+from mpbook import _arguments, _processes
 
 # For annotations only (postponed by the __future__ import): a worker never needs them, and
 # even `import typing` costs a child a few milliseconds. Type checkers read this block.
@@ -88,7 +88,7 @@ class TaskRecord:
     """
 
     __slots__ = _FIELDS
-    __hash__ = None  # mutable (traced_map fills in chunk), so not hashable, like a list
+    __hash__ = None  # type: ignore[assignment]  # the documented way to unset it; mutable (traced_map fills in chunk), so not hashable, like a list
 
     def __init__(
         self,
@@ -237,10 +237,10 @@ class _TracedChunk:
 def _pool_default_chunksize(pool: multiprocessing.pool.Pool, n_tasks: int) -> int:
     """Return the chunksize Pool.map would pick for n_tasks: ceil(n_tasks / (4 * workers)).
 
-    The same rule as CPython's Pool._map_async. It reads the pool's private ``_processes``
-    (its size); we pass the result explicitly, so the records know their chunks.
+    The same rule as CPython's Pool._map_async, on the pool's size (a private attribute, read by
+    `_processes.pool_size`); we pass the result explicitly, so the records know their chunks.
     """
-    workers = getattr(pool, "_processes", None) or os.cpu_count() or 1
+    workers = _processes.pool_size(pool) or os.cpu_count() or 1
     return max(1, math.ceil(n_tasks / (4 * workers)))
 
 

@@ -51,7 +51,7 @@ import math
 import os
 import time
 
-from mpbook import _arguments
+from mpbook import _arguments, _processes
 from mpbook.config import get_context, usable_cpus
 
 # For annotations only (postponed by the __future__ import): `typing` and `mpbook.sharing`
@@ -188,6 +188,7 @@ def sum_shared_rows(ref: SharedArrayRef, start: int, stop: int) -> float:
     _arguments.index_range(start, stop, length=shape[0])
     block = shared_memory.SharedMemory(name=name)
     try:
+        assert block.buf is not None  # None only once closed
         array = np.frombuffer(block.buf, dtype=dtype, count=math.prod(shape)).reshape(shape)
         total = float(array[start:stop].sum())
         del array  # close() refuses while a view still holds the buffer
@@ -320,7 +321,7 @@ def recipe_map(pool, func, items, *, star: bool = False, timeout: float = RECIPE
     from `share_array`), never a large array; a timeout on the wait. Results in input order.
     """
     items = list(items)
-    workers = getattr(pool, "_processes", None) or usable_cpus()
+    workers = _processes.pool_size(pool) or usable_cpus()
     chunksize = recipe_chunksize(len(items), workers)
     mapper = pool.starmap_async if star else pool.map_async
     return mapper(func, items, chunksize=chunksize).get(timeout=timeout)
@@ -341,6 +342,7 @@ def share_array(array: Any) -> Iterator[SharedArrayRef]:
 
     block = shared_memory.SharedMemory(create=True, size=max(1, array.nbytes))
     try:
+        assert block.buf is not None  # None only once closed
         view = np.frombuffer(block.buf, dtype=array.dtype, count=array.size).reshape(array.shape)
         view[...] = array  # the one copy
         del view  # close() refuses while a view holds the buffer

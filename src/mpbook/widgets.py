@@ -39,26 +39,26 @@ from __future__ import annotations
 import dataclasses
 import io
 import multiprocessing
-import multiprocessing.connection
 import multiprocessing.pool
 import pickle
 import random
-import sys
-import threading
 import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 import mpbook
-from mpbook import _arguments
+from mpbook import _arguments, _processes
 from mpbook import workers as book_workers
 from mpbook._explorer_controls import build_controls, check_settings
 from mpbook.plots import timeline
 from mpbook.trace import TaskRecord, _require_importable, traced_map
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "EXECUTOR",
@@ -253,69 +253,14 @@ def _warm_up(pool: multiprocessing.pool.Pool | Executor, workers: int, deadline:
         seen.update(pid for _, pid, _ in replies)
 
 
-def _worker_processes(pool: multiprocessing.pool.Pool | ProcessPoolExecutor) -> list[multiprocessing.Process]:
-    """Return the pool's worker Process objects, so they can be waited for and killed if need be.
-
-    Neither class offers a public list before Python 3.14, so this reads the attributes CPython
-    has used for a decade (``Pool._pool``, ``ProcessPoolExecutor._processes``); if they are gone,
-    the list is empty and stopping relies on the pool's own terminate/shutdown alone.
-    """
-    if isinstance(pool, multiprocessing.pool.Pool):
-        return list(getattr(pool, "_pool", None) or [])
-    return list((getattr(pool, "_processes", None) or {}).values())
-
-
-def _wait_for_exit(processes: list[multiprocessing.Process], timeout: float) -> list[multiprocessing.Process]:
-    """Return those of processes still running after waiting up to timeout seconds for them to exit.
-
-    Waits on the processes' sentinels rather than join(): a ProcessPoolExecutor's own thread
-    joins its workers, and two threads reaping one process is a race.
-    """
-    pending = {process.sentinel: process for process in processes}
-    deadline = time.monotonic() + timeout
-    while pending and (left := deadline - time.monotonic()) > 0:
-        for sentinel in multiprocessing.connection.wait(list(pending), left):
-            pending.pop(sentinel)
-    return list(pending.values())
-
-
-def _let_executor_drop_cancelled(manager: threading.Thread | None, timeout: float) -> None:
-    """Wait until the executor's manager thread has dropped the work items whose futures are cancelled.
-
-    On Python 3.10 and 3.11, when workers die, that thread sets BrokenProcessPool on every item it
-    still holds, and on a cancelled future that raises InvalidStateError in the thread: a traceback
-    in the learner's notebook (fixed in 3.12). After shutdown(cancel_futures=True) the thread drops
-    cancelled items itself, in milliseconds; terminating the workers before that is the race.
-    """
-    if sys.version_info >= (3, 12):
-        return
-    deadline = time.monotonic() + timeout
-    while manager is not None and manager.is_alive() and time.monotonic() < deadline:
-        items = getattr(manager, "pending_work_items", None) or {}
-        if not any(item.future.cancelled() for item in list(items.values())):
-            return
-        time.sleep(0.005)
-
-
 def _stop_pool(pool: multiprocessing.pool.Pool | Executor, *, finished: bool) -> None:
     """Return once the pool's workers have all exited: stop the pool, kill what does not stop.
 
     A thread pool has no process to wait for or kill: it is shut down, its queued tasks cancelled.
+    Unfinished, a process pool's workers may be mid-task: they are terminated rather than awaited.
     """
-    processes = _worker_processes(pool)
-    if isinstance(pool, multiprocessing.pool.Pool):
-        pool.terminate()  # what leaving `with Pool(...)` does; it also joins the workers it stops
-    else:
-        manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
-        pool.shutdown(wait=False, cancel_futures=True)  # its own thread tells idle workers to exit
-        if not finished:  # workers may be mid-task: an executor would wait for them, so stop them
-            _let_executor_drop_cancelled(manager, STOP_TIMEOUT_S)
-            for process in processes:
-                process.terminate()
-    stuck = _wait_for_exit(processes, STOP_TIMEOUT_S)
-    for process in stuck:
-        process.kill()
-    if _wait_for_exit(stuck, STOP_TIMEOUT_S):
+    stuck = _processes.stop_pool(pool, STOP_TIMEOUT_S, busy=not finished)
+    if stuck:
         raise RuntimeError(f"could not stop worker processes {[p.pid for p in stuck]}; restart the kernel")
 
 
@@ -397,24 +342,45 @@ class PoolExplorer:
         """Check the arguments, build the controls, close the previous explorer of this key, maybe run once."""
         self.func = _require_importable(func)
         self.task_args = _task_args_for(func, task_args)
-        limits = {"kinds": KINDS, "max_workers": max(2, 2 * mpbook.usable_cpus()), "max_tasks": MAX_TASKS}
-        chosen = {"kind": kind, "workers": workers, "chunksize": chunksize, "tasks": tasks, "size": size}
-        chosen["size_range"] = check_settings(
-            **limits, **chosen, size_range=size_range, shapes=SHAPES, shape=shape
+        max_workers = max(2, 2 * mpbook.usable_cpus())
+        size_range = check_settings(
+            kinds=KINDS,
+            kind=kind,
+            workers=workers,
+            max_workers=max_workers,
+            chunksize=chunksize,
+            tasks=tasks,
+            max_tasks=MAX_TASKS,
+            size=size,
+            size_range=size_range,
+            shapes=SHAPES,
+            shape=shape,
         )
-        self.timeout = _arguments.seconds("timeout", timeout, allow_zero=False)
+        _arguments.seconds("timeout", timeout, allow_zero=False)  # raises unless a number of seconds > 0
+        self.timeout = float(timeout)
         if not isinstance(key, str):
             raise TypeError(f"key must be a str, got {type(key).__name__}")
         _check_sample(self.task_args, size)
         self.key = key
         self.history: list[RunResult] = []
-        self.figure = (
-            None  # the last timeline (a matplotlib Figure), for saving: explorer.figure.savefig(...)
-        )
+        self.figure: Figure | None = None  # the last timeline, for saving: explorer.figure.savefig(...)
         self._closed = False
         self._adjusting = False  # True while the explorer itself changes a control: not a user's change
 
-        controls = build_controls(**limits, **chosen, shapes=SHAPES, shape=shape, auto_run=auto_run)
+        controls = build_controls(
+            kinds=KINDS,
+            kind=kind,
+            workers=workers,
+            max_workers=max_workers,
+            chunksize=chunksize,
+            tasks=tasks,
+            max_tasks=MAX_TASKS,
+            size=size,
+            size_range=size_range,
+            shapes=SHAPES,
+            shape=shape,
+            auto_run=auto_run,
+        )
         self._controls = controls.settings
         self.kind, self.workers, self.chunksize, self.tasks, self.size, self.shape = controls.settings
         self.run_button, self.auto_run, self.status = controls.run_button, controls.auto_run, controls.status

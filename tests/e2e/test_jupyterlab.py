@@ -9,7 +9,7 @@ import nbformat
 import psutil
 import pytest
 
-from mpbook import _leaks
+from mpbook import _processes
 
 REPO = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -105,7 +105,7 @@ def kernel_children(kernel_id: str) -> list[psutil.Process]:
     """Return the live processes the kernel started, multiprocessing's helpers excluded."""
     for process in psutil.process_iter(["cmdline"]):
         if any(kernel_id in part for part in process.info["cmdline"] or []):
-            return _leaks.leftover_children(process)
+            return _processes.leftover_children(process)
     return []
 
 

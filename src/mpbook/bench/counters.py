@@ -76,6 +76,7 @@ def measure(settings: harness.Settings) -> WorkloadResult:
             return counter.value
 
         def by_slots():
+            assert block.buf is not None  # None only once closed
             cells = block.buf.cast("q")
             try:
                 for i in range(n):

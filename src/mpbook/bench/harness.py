@@ -281,10 +281,10 @@ def machine_stem(quick: bool = False) -> str:
     return stem + ("-quick" if quick else "")
 
 
-def _package_versions() -> dict:
+def _package_versions() -> dict[str, str | None]:
     from importlib import metadata
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in ("numpy", "joblib", "dask", "distributed", "psutil", "matplotlib"):
         try:
             versions[name] = metadata.version(name)

@@ -106,7 +106,7 @@ class Measure:
         return (self.max - self.min) / self.median if self.median > 0 else 0.0
 
     def to_json(self) -> dict:
-        data = {"id": self.id, "label": self.label, "role": self.role}
+        data: dict[str, Any] = {"id": self.id, "label": self.label, "role": self.role}
         if self.workers is not None:
             data["workers"] = self.workers
         data.update(

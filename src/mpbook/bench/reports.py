@@ -247,7 +247,7 @@ def _plot_start(w: WorkloadResult, path, tag: str) -> None:
 
 def _plot_cpu(w: WorkloadResult, path, tag: str) -> None:
     fig, ax = _figure(8, 5)
-    ns = sorted({m.workers for m in w.measures})
+    ns = sorted({m.workers for m in w.measures if m.workers is not None})  # every cpu measure has one
     ax.plot(
         [0, max(ns) + 0.3], [0, max(ns) + 0.3], color="0.55", linestyle="--", label="ideal: speedup = workers"
     )

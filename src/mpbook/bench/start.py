@@ -121,13 +121,11 @@ def measure(settings: harness.Settings) -> WorkloadResult:
     import multiprocessing
 
     n = settings.workers
-    facts = {
-        "workers": n,
-        "methods": [m for m in KNOWN_START_METHODS if m in multiprocessing.get_all_start_methods()],
-    }
+    methods = [m for m in KNOWN_START_METHODS if m in multiprocessing.get_all_start_methods()]
+    facts = {"workers": n, "methods": methods}
     variants = {v.id: v for v in VARIANTS}
     measures = []
-    for method in facts["methods"]:
+    for method in methods:
         context = multiprocessing.get_context(method)
         _start_and_join(context)  # not counted: the first forkserver start also starts the server
         times = [_start_and_join(context) for _ in range(settings.start_repeats)]

@@ -90,6 +90,8 @@ def keep_counter(counter) -> None:
 
 def increment_kept_counter(times: int) -> None:
     """Add 1 to the kept Value `times` times, each read-modify-write under the Value's own lock."""
+    if _COUNTER is None:
+        raise RuntimeError("no Value kept in this worker: make the pool with initializer=keep_counter")
     lock = _COUNTER.get_lock()
     for _ in range(times):
         if not lock.acquire(timeout=TIMEOUT_S):
@@ -106,6 +108,7 @@ def increment_slot(name: str, slot: int, times: int) -> None:
 
     block = shared_memory.SharedMemory(name=name)
     try:
+        assert block.buf is not None  # None only once closed
         cells = block.buf.cast("q")
         try:
             for _ in range(times):

@@ -2,7 +2,8 @@
 
 Some failures only happen in a real script (the missing ``__main__`` guard), and some
 would hang or kill a notebook kernel. A chapter runs them here instead: a new interpreter
-in its own process group, with a deadline, and the whole group killed when it passes.
+in its own session, with a deadline; when it ends or the deadline passes, everything it started
+is killed (mpbook._processes.run_isolated, the grader's way).
 
     chapter cell --run_script(path, timeout)--> python path (own session)
                  <--ScriptRun(returncode, stdout, stderr, timed_out)--
@@ -12,17 +13,15 @@ The scripts live beside this file; a chapter prints one before running it.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
-import time
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mpbook import _processes
+
 SCRIPTS_DIR = Path(__file__).resolve().parent
-TRACKER_GRACE_S = 3  # the resource tracker unlinks leftovers within milliseconds of its clients' exit
 DEFAULT_TIMEOUT_S = 60  # a demo script starts 1-2 spawn children (~0.3 s each); 60 s is a slow laptop
 
 
@@ -62,8 +61,8 @@ def run_script(
 ) -> ScriptRun:
     """Run a demo script (by name, or any .py path) in a fresh Python and return what it did.
 
-    The script and every process it starts share a new process group; if the deadline
-    passes, the whole group is killed, so a hanging demo never leaves workers behind.
+    The script runs in a new session; when it ends or the deadline passes, every process it
+    started is killed (its resource tracker last), so a hanging demo never leaves workers behind.
     """
     path = Path(name_or_path)
     if not path.suffix:
@@ -76,61 +75,16 @@ def run_script(
     child_env["PYTHONUNBUFFERED"] = "1"  # keep what the script printed before it was killed
     child_env["PYTHON_COLORS"] = "0"  # plain tracebacks: 3.13+ may add colour codes a chapter would print
 
-    group = (
-        {"start_new_session": True}
-        if os.name == "posix"
-        else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-    )
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, str(path), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=child_env,
-        **group,
-    )
-    timed_out = False
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(process)
-        stdout, stderr = process.communicate()
-    finally:
-        if process.poll() is None:
-            _kill_group(process)
-            process.wait()
-    return ScriptRun(
-        returncode=None if timed_out else process.returncode,
-        stdout=stdout,
-        stderr=stderr,
-        timed_out=timed_out,
-        seconds=time.perf_counter() - started,
-    )
+    # Files, not pipes: a process the script left behind could hold a pipe open, and its reader would wait.
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        run = _processes.run_isolated(
+            [sys.executable, str(path), *args], timeout, stdout=stdout, stderr=stderr, env=child_env
+        )
+        out, err = _read_text(stdout), _read_text(stderr)
+    return ScriptRun(run.returncode, out, err, timed_out=run.timed_out, seconds=run.seconds)
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    """Kill the script and everything it started.
-
-    multiprocessing's resource tracker is spared until the others are gone: it then unlinks the
-    semaphores and shared memory they left, which a SIGKILL to the whole group would leak.
-    """
-    if os.name != "posix":  # Windows: taskkill walks the tree
-        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True, check=False)
-        return
-    import psutil  # here: only a timed-out demo needs it
-
-    members, trackers = [], []
-    for candidate in psutil.process_iter(["cmdline"]):
-        with contextlib.suppress(psutil.Error, OSError):
-            if os.getpgid(candidate.pid) == process.pid:
-                tracker = "multiprocessing.resource_tracker" in " ".join(candidate.info["cmdline"] or [])
-                (trackers if tracker else members).append(candidate)
-    for member in members:
-        with contextlib.suppress(psutil.Error):
-            member.kill()
-    psutil.wait_procs(members, timeout=5)
-    psutil.wait_procs(trackers, timeout=TRACKER_GRACE_S)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+def _read_text(stream) -> str:
+    """Return what a script wrote to the file stream, as text with \\n line ends."""
+    stream.seek(0)
+    return stream.read().decode("utf-8", "replace").replace("\r\n", "\n")

@@ -33,7 +33,8 @@ def main() -> None:
     child = subprocess.Popen(spawn.get_command_line(pipe_handle=child_reads), pass_fds=[child_reads])
     os.close(child_reads)
     # What popen_spawn_win32 does next: send the preparation data, then the Process object.
-    context.set_spawning_popen(child)  # marks "we are spawning": lets the authkey be pickled
+    # marks "we are spawning": lets the authkey be pickled (any object will do: only tested for None)
+    context.set_spawning_popen(child)  # type: ignore[arg-type]
     try:
         with open(parent_writes, "wb") as to_child:
             reduction.dump(spawn.get_preparation_data(process.name), to_child)

@@ -15,7 +15,7 @@ import threading
 
 from mpbook.workers import square
 
-thread_errors = []
+thread_errors: list[str] = []
 
 
 def record_thread_error(args: threading.ExceptHookArgs) -> None:

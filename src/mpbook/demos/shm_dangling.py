@@ -32,6 +32,7 @@ def main(mode: str) -> None:
     except (ImportError, ValueError, OSError):
         pass  # Windows has no resource module, and writes no core files anyway
     block = shared_memory.SharedMemory(create=True, size=SIZE)
+    assert block.buf is not None  # None only once closed
     count = SIZE // 8
     if mode == "frombuffer":
         view = np.frombuffer(block.buf, dtype=np.float64, count=count)

@@ -86,8 +86,9 @@ def main(mode: str) -> None:
         try:
             block.unlink()
         except FileNotFoundError:
-            # Already removed by the other program's tracker; tell ours to forget it too.
-            resource_tracker.unregister(block._name, "shared_memory")
+            # Already removed by the other program's tracker; tell ours to forget it too, by the
+            # private name it registered (with its leading "/" on POSIX), which typeshed does not list.
+            resource_tracker.unregister(block._name, "shared_memory")  # type: ignore[attr-defined]
             print("attach: our unlink() raised FileNotFoundError")
 
 

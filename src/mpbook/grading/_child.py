@@ -23,7 +23,9 @@ import time
 import traceback
 from pathlib import Path
 
-from mpbook import _leaks
+from mpbook import _processes
+from mpbook.grading.childreport import Status, TestReport, TryReport
+from mpbook.grading.childreport import write as write_report
 
 
 def _learner_frames(exc: BaseException, directory: Path) -> str:
@@ -34,12 +36,12 @@ def _learner_frames(exc: BaseException, directory: Path) -> str:
 
 def _describe_failure(
     exc: BaseException, exercise_module, directory: Path, file_label: str
-) -> tuple[str, str]:
+) -> tuple[Status, str]:
     """Return (status, message) for an exception that escaped a test."""
     if isinstance(exc, AssertionError):
-        return "failed", str(exc) or "a check failed (no message)"
+        return Status.FAILED, str(exc) or "a check failed (no message)"
     if isinstance(exc, NotImplementedError) and _learner_frames(exc, directory):
-        return "failed", (
+        return Status.FAILED, (
             f"not done yet: {file_label} still raises NotImplementedError({str(exc)!r}). "
             "Replace the `raise NotImplementedError` lines with your code (look for # TODO:)."
         )
@@ -48,26 +50,17 @@ def _describe_failure(
         and exercise_module is not None
         and getattr(exc, "obj", None) is exercise_module
     ):
-        return "failed", (
+        return Status.FAILED, (
             f"{file_label} has no `{exc.name}`. The checks call it by that name: did you rename or delete it? "
             f"`mpbook reset` restores the original file and keeps yours as a backup."
         )
     if isinstance(exc, SystemExit):
-        return "error", (
+        return Status.ERROR, (
             f"your code called sys.exit({exc.code!r}) inside the test. Exiting the process is not a pass: "
             "return the result instead."
         )
     where = _learner_frames(exc, directory)
-    return "failed", f"your code raised {type(exc).__name__}: {exc}" + (f"\n{where}" if where else "")
-
-
-def _kill(processes) -> None:
-    import psutil
-
-    for process in processes:
-        with contextlib.suppress(psutil.Error):
-            process.kill()
-    psutil.wait_procs(processes, timeout=5)
+    return Status.FAILED, f"your code raised {type(exc).__name__}: {exc}" + (f"\n{where}" if where else "")
 
 
 def _learners_folder_first(spec: dict) -> tuple[Path, str, str]:
@@ -85,12 +78,16 @@ def _learners_folder_first(spec: dict) -> tuple[Path, str, str]:
     return directory, module_name, spec.get("file_label", f"{module_name}.py")
 
 
-def run(spec: dict) -> dict:
+def run(spec: dict) -> TestReport:
     """Run the test named in spec and return the report."""
+    if spec.get("isolated"):  # the learner's module runs in a process of its own: see trusted.py
+        from mpbook.grading import trusted
+
+        return trusted.run(spec)
     directory, module_name, file_label = _learners_folder_first(spec)
 
     started = time.perf_counter()
-    report = {"status": "passed", "message": ""}
+    status, message = Status.PASSED, ""
     exercise_module = None
     import importlib
 
@@ -98,33 +95,32 @@ def run(spec: dict) -> dict:
         if spec.get("import_exercise", True):
             exercise_module = importlib.import_module(module_name)
     except SyntaxError as exc:
-        return {
-            "status": "error",
-            "message": f"{file_label} line {exc.lineno}: {exc.msg}. Fix the syntax, then check again.",
-        }
+        return TestReport(
+            Status.ERROR, f"{file_label} line {exc.lineno}: {exc.msg}. Fix the syntax, then check again."
+        )
     except BaseException as exc:  # noqa: BLE001 - any import failure becomes a message for the learner
         _status, message = _describe_failure(exc, None, directory, file_label)
-        return {"status": "error", "message": f"importing {file_label} failed: {message}"}
+        return TestReport(Status.ERROR, f"importing {file_label} failed: {message}")
 
     try:
         checks = importlib.import_module(spec["check_module"])
         getattr(checks, spec["test"])()
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, never raised
-        report["status"], report["message"] = _describe_failure(exc, exercise_module, directory, file_label)
-    report["seconds"] = time.perf_counter() - started
+        status, message = _describe_failure(exc, exercise_module, directory, file_label)
+    seconds = time.perf_counter() - started
 
     # The resource tracker and a fork server are not the learner's; a process in its last exit steps is not running.
-    leftovers = _leaks.leftover_children(settle_s=0.5)
+    leftovers = _processes.leftover_children(settle_s=0.5)
     if leftovers:
-        _kill(leftovers)
+        _processes.kill(leftovers)
         note = (
             f"{len(leftovers)} process(es) your code started were still running after it returned, and were killed. "
             "join() every Process you start and use pools in a `with` block."
         )
-        report["message"] = f"{report['message']}\n{note}".strip()
-        if report["status"] == "passed":
-            report["status"] = "failed"
-    return report
+        message = f"{message}\n{note}".strip()
+        if status == Status.PASSED:
+            status = Status.FAILED
+    return TestReport(status, message, seconds)
 
 
 REPR_CAP = 2_000  # characters of a returned value's repr that `mpbook try` shows
@@ -134,11 +130,11 @@ def _names_to_import(expression: str, namespace: dict) -> list[str]:
     """Return the dotted module names an expression uses but the namespace lacks: `mpbook.practice`, `functools`."""
     import ast
 
-    wanted = []
+    wanted: list[str] = []
     for node in ast.walk(ast.parse(expression, mode="eval")):
         if isinstance(node, ast.Attribute):
             parts = []
-            inner = node
+            inner: ast.expr = node
             while isinstance(inner, ast.Attribute):
                 parts.append(inner.attr)
                 inner = inner.value
@@ -158,7 +154,7 @@ def _shown_traceback(exc: BaseException, directory: Path) -> str:
     return f"{learner}{last}"
 
 
-def try_expression(spec: dict) -> dict:
+def try_expression(spec: dict) -> TryReport:
     """Evaluate spec["expression"] in the learner's module; return what came back, or what was raised."""
     import importlib
 
@@ -167,15 +163,9 @@ def try_expression(spec: dict) -> dict:
     try:
         module = importlib.import_module(module_name)
     except SyntaxError as exc:
-        return {
-            "status": "error",
-            "message": f"{file_label} line {exc.lineno}: {exc.msg}. Fix the syntax first.",
-        }
+        return TryReport("error", f"{file_label} line {exc.lineno}: {exc.msg}. Fix the syntax first.")
     except BaseException as exc:  # noqa: BLE001 - any import failure becomes a message for the learner
-        return {
-            "status": "error",
-            "message": f"importing {file_label} failed:\n{_shown_traceback(exc, directory)}",
-        }
+        return TryReport("error", f"importing {file_label} failed:\n{_shown_traceback(exc, directory)}")
     namespace = dict(vars(module))
     for dotted in _names_to_import(spec["expression"], namespace):
         with contextlib.suppress(ImportError):  # not a module: eval's NameError or AttributeError says so
@@ -186,35 +176,32 @@ def try_expression(spec: dict) -> dict:
         value = eval(spec["expression"], namespace)  # the exercise's own example call (TRY)
     except NotImplementedError as exc:
         if _learner_frames(exc, directory):
-            return {"status": "not_written", "message": str(exc), "seconds": time.perf_counter() - started}
-        return {"status": "raised", "message": _shown_traceback(exc, directory)}
+            return TryReport("not_written", str(exc), seconds=time.perf_counter() - started)
+        return TryReport("raised", _shown_traceback(exc, directory), seconds=time.perf_counter() - started)
     except BaseException as exc:  # noqa: BLE001 - shown to the learner, never raised
-        return {
-            "status": "raised",
-            "message": _shown_traceback(exc, directory),
-            "seconds": time.perf_counter() - started,
-        }
+        return TryReport("raised", _shown_traceback(exc, directory), seconds=time.perf_counter() - started)
     shown = repr(value)
     if len(shown) > REPR_CAP:
         shown = f"{shown[:REPR_CAP]} ... [{len(shown) - REPR_CAP} more characters]"
-    report = {"status": "returned", "value": shown, "seconds": time.perf_counter() - started, "message": ""}
-    leftovers = _leaks.leftover_children(settle_s=0.5)
+    seconds = time.perf_counter() - started
+    message = ""
+    leftovers = _processes.leftover_children(settle_s=0.5)
     if leftovers:
-        _kill(leftovers)
-        report["message"] = (
+        _processes.kill(leftovers)
+        message = (
             f"{len(leftovers)} process(es) your code started were still running after it returned, and were killed. "
             "join() every Process you start and use pools in a `with` block."
         )
-    return report
+    return TryReport("returned", message, shown, seconds)
 
 
 def main() -> None:
-    spec = json.loads(Path(sys.argv[1]).read_text())
+    spec_path = Path(sys.argv[1])
+    spec = json.loads(spec_path.read_text())
+    if spec.get("isolated"):
+        spec_path.unlink()  # its key signs the report: gone before the learner's process could read it
     report = try_expression(spec) if "expression" in spec else run(spec)
-    target = Path(spec["report"])
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(report))
-    os.replace(temporary, target)  # the report appears whole or not at all
+    write_report(report, Path(spec["report"]), spec.get("key"))  # whole or not at all
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter shutdown: atexit handlers would join whatever the learner left behind.

@@ -8,17 +8,20 @@ so that what belongs together sits together:
     mpbook/grading/exercises/exNN_slug/checks.py     the tests: test_* functions, @points, @deadline
     solutions/exNN_slug.py                           the reference answer, at the top of the book
 
-The points of an exercise are the sum of its tests' @points, read from checks.py without importing
-it. Hints go from a gentle nudge to nearly the answer; `mpbook hint exNN` gives the next one.
+The points of an exercise are the sum of its tests' @points, read from the decorated functions of
+checks.py, imported here in the grader's process: that is safe, as a check module imports the learner's
+file only when a test touches it (checking.exercise() is lazy), and each test runs in its own process.
+Hints go from a gentle nudge to nearly the answer; `mpbook hint exNN` gives the next one.
 """
 
 from __future__ import annotations
 
-import ast
-import functools
 import importlib
+import inspect
+import types
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mpbook.grading.checking import DEFAULT_DEADLINE_S, DEFAULT_POINTS
 
@@ -58,12 +61,13 @@ FOLDER_FILES = ("__init__.py", "stub.py", "checks.py")
 
 @dataclass(frozen=True)
 class CheckTest:
-    """One test function of a check module, as read from its source."""
+    """One test function of a check module: its docstring's first line, and what its decorators set."""
 
     name: str
     doc: str
     points: int
     deadline: float
+    module: str  # the check module's import name: the test's own process imports it to run the test
 
 
 @dataclass(frozen=True)
@@ -96,10 +100,6 @@ class Exercise:
         return self.folder / "stub.py"
 
     @property
-    def checks_path(self) -> Path:
-        return self.folder / "checks.py"
-
-    @property
     def check_module(self) -> str:
         return f"{PACKAGE}.{self.name}.checks"
 
@@ -108,9 +108,13 @@ class Exercise:
         """Return the chapter and section, for a person: "03-shared-state · `Event`: stop everyone ..."."""
         return f"{self.chapter} · {self.section}"
 
+    def checks(self) -> types.ModuleType:
+        """Return the check module, imported in this process (see the module's docstring: it is safe)."""
+        return importlib.import_module(self.check_module)
+
     @property
     def tests(self) -> tuple[CheckTest, ...]:
-        return read_tests(self.checks_path)
+        return read_tests(self.checks())
 
     @property
     def points(self) -> int:
@@ -120,52 +124,38 @@ class Exercise:
     @property
     def is_script(self) -> bool:
         """True when the checks run the learner's file as a script instead of importing it (ex02)."""
-        return not imports_exercise(self.checks_path)
+        return not imports_exercise(self.checks())
 
 
-def _decorator_marks(node: ast.FunctionDef) -> dict:
-    marks = {"points": DEFAULT_POINTS, "deadline": DEFAULT_DEADLINE_S}
-    for decorator in node.decorator_list:
-        if (
-            isinstance(decorator, ast.Call)
-            and isinstance(decorator.func, ast.Name)
-            and decorator.func.id in marks
-            and decorator.args
-        ):
-            marks[decorator.func.id] = ast.literal_eval(decorator.args[0])
-    return marks
+def _mark(func, name: str, default):
+    """Return what @points or @deadline set on func, looking through decorators that wrap it (functools.wraps)."""
+    while func is not None:
+        if hasattr(func, name):
+            return getattr(func, name)
+        func = getattr(func, "__wrapped__", None)
+    return default
 
 
-@functools.cache
-def _parsed(path: Path, mtime_ns: int) -> ast.Module:
-    return ast.parse(path.read_text(encoding="utf-8"))
+def read_tests(checks: types.ModuleType) -> tuple[CheckTest, ...]:
+    """Return the test_* functions of an imported check module, in the order they are defined.
 
-
-def _tree(path: Path) -> ast.Module:
-    return _parsed(path, path.stat().st_mtime_ns)
-
-
-def read_tests(checks_path: Path) -> tuple[CheckTest, ...]:
-    """Return the test functions of a check module, read from its source without importing it."""
+    Points and deadline are what checking.points and checking.deadline set on each function
+    (DEFAULT_POINTS and DEFAULT_DEADLINE_S without them), so `@points(POINTS)` and `@checking.points(2)`
+    count as written.
+    """
     tests = []
-    for node in _tree(checks_path).body:
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-            marks = _decorator_marks(node)
-            doc = (ast.get_docstring(node) or node.name).strip().splitlines()[0]
-            tests.append(CheckTest(node.name, doc, int(marks["points"]), float(marks["deadline"])))
+    for name, func in vars(checks).items():
+        if name.startswith("test_") and callable(func):
+            doc = (inspect.getdoc(func) or name).strip().splitlines()[0]
+            points = _mark(func, "points", DEFAULT_POINTS)
+            deadline = _mark(func, "deadline", DEFAULT_DEADLINE_S)
+            tests.append(CheckTest(name, doc, int(points), float(deadline), checks.__name__))
     return tuple(tests)
 
 
-def imports_exercise(checks_path: Path) -> bool:
+def imports_exercise(checks: types.ModuleType) -> bool:
     """Return False when the check module says `IMPORTS_EXERCISE = False` (a script the checks run, not import)."""
-    for node in _tree(checks_path).body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "IMPORTS_EXERCISE" for t in node.targets)
-            and isinstance(node.value, ast.Constant)
-        ):
-            return bool(node.value.value)
-    return True
+    return bool(getattr(checks, "IMPORTS_EXERCISE", True))
 
 
 class ExerciseDefinitionError(ValueError):
@@ -175,7 +165,7 @@ class ExerciseDefinitionError(ValueError):
 def load(name: str) -> Exercise:
     """Return the Exercise described by the folder exercises/<name>/ (its __init__.py)."""
     module = importlib.import_module(f"{PACKAGE}.{name}")
-    fields = {}
+    fields: dict[str, Any] = {}
     for key, kind in (
         ("TITLE", str),
         ("CHAPTER", str),

@@ -15,16 +15,24 @@ called, what came back, what was expected, and a nudge.
         got = ex.count_safely(workers=4, increments=10_000)
         assert got == 40_000, f"Called count_safely(workers=4, increments=10_000); got {got}, ..."
 
-The grader reads the decorators from the source without importing it (see runner.py), and
-runs each test in its own process with the learner's folder first on sys.path.
+The grader imports the check module and reads what the decorators set on each function (see
+catalogue.read_tests), so `@points(POINTS)` counts as written; it runs each test in its own process
+with the learner's folder first on sys.path. Importing a check module must not run learner code:
+`exercise()` is lazy, and anything that patches or starts processes belongs inside a test.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import types
 from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+TYPE_CHECKING = False  # for annotations only: type checkers read this block
+if TYPE_CHECKING:
+    from mpbook.grading.boundary import LearnerProcess
 
 DEFAULT_POINTS = 1
 DEFAULT_DEADLINE_S = 20.0  # a check starts one or two spawn pools (~0.3 s each); 20 s is a slow laptop
@@ -59,7 +67,7 @@ class _LazyExercise(types.ModuleType):
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
-        self._mpbook_module = None
+        self._mpbook_module: types.ModuleType | None = None
 
     def __getattr__(self, attribute: str):
         if attribute.startswith("__"):
@@ -73,9 +81,68 @@ def exercise(name: str) -> types.ModuleType:
     """Return the exercise module `name`, imported when a test first touches it.
 
     Lazily, so that a broken learner file fails each test with a clear message instead of
-    failing the import of the whole check module.
+    failing the import of the whole check module. When the check module says `ISOLATED = True`,
+    the grader never imports it here: each function is called in the learner's own process
+    (see boundary.py), and what it returns comes back as plain data.
     """
-    return _LazyExercise(name)
+    return _LearnerModule(name) if _learner_process is not None else _LazyExercise(name)
+
+
+# --- the learner's module behind the trust boundary (check modules with ISOLATED = True) ---------------------
+# The test's LearnerProcess, set by the grader's test process (trusted.py) before it imports the check module.
+_learner_process: LearnerProcess | None = None
+
+
+class _LearnerFunction:
+    """A function of the learner's module: calling it runs it in the learner's process."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.__module__, self.__name__, self.__qualname__ = module, name, name
+
+    def __call__(self, *args, **kwargs):
+        return learner_process().call(self.__name__, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<function {self.__module__}.{self.__name__} in the learner's process>"
+
+
+class _LearnerModule(types.ModuleType):
+    """Stands for the learner's module in the trusted process: every attribute is a _LearnerFunction."""
+
+    def __getattr__(self, attribute: str):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _LearnerFunction(self.__name__, attribute)
+
+
+def learner_file() -> Path:
+    """Return the learner's file (a check module with ISOLATED = True that runs it as a script reads it)."""
+    if _learner_process is None:
+        raise RuntimeError("learner_file() is for check modules that say ISOLATED = True")
+    return _learner_process.learner_file
+
+
+def learner_process():
+    """Return the test's LearnerProcess, started on first use (a check module with ISOLATED = True only)."""
+    if _learner_process is None:
+        raise RuntimeError("learner_process() is for check modules that say ISOLATED = True")
+    if _learner_process.process is None:
+        _learner_process.start()
+    return _learner_process
+
+
+def learner_value(name: str):
+    """Return a constant of the learner's module (`ex.NAME` is a function call across the boundary), as plain data."""
+    return learner_process().value(name)
+
+
+def in_learner_process(probe, *args, **kwargs):
+    """Return probe(learner_module, *args, **kwargs), run inside the learner's process, as plain data.
+
+    For what can only be seen from inside (a join's timeout, a pool's chunksize). The probe is a
+    function of the exercise's probes.py; it observes, and the check judges what it returns here.
+    """
+    return learner_process().probe(probe.__module__, probe.__name__, *args, **kwargs)
 
 
 @contextlib.contextmanager
@@ -92,8 +159,29 @@ def counting_process_starts():
         started.append(self)
         return original(self)
 
-    BaseProcess.start = start
+    BaseProcess.start = start  # type: ignore[method-assign]  # the spy is the point
     try:
         yield started
     finally:
-        BaseProcess.start = original
+        BaseProcess.start = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def folder_for_learner():
+    """Yield a new temporary folder the learner's processes may write to (records, marker files); remove it after.
+
+    When the learner's code runs as another user (a root grader), the folder is that user's.
+    """
+    import shutil
+    import tempfile
+
+    from mpbook.grading import boundary
+
+    folder = tempfile.mkdtemp(prefix="mpbook-learner-files-")
+    user = boundary.learner_user() if _learner_process is not None else None
+    if user is not None:
+        os.chown(folder, *user)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -5,18 +5,17 @@ Each returns an exit code and prints for a person; cli.py wires them to argument
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 import sys
 import time
 from pathlib import Path
 
 import mpbook
-from mpbook.grading import booktable, migration, mirror, runner, trying, workspace, wrong
+from mpbook.grading import booktable, migration, mirror, reports, runner, trying, workspace, wrong
 from mpbook.grading.catalogue import EXERCISES, EXERCISES_DIR, MISSING, ORDER, UnknownExercise, find
+from mpbook.grading.childreport import Status
 
-SYMBOL = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT"}
+SYMBOL = {Status.PASSED: "PASS", Status.FAILED: "FAIL", Status.ERROR: "ERROR", Status.TIMEOUT: "TIMEOUT"}
 HINT_AFTER_FAILURES = 2  # offer a hint from the second failing check in a row: once may be a typo
 WATCH_POLL_S = 0.5  # how often `mpbook watch` looks at the file: a save is picked up within half a second
 MIN_WRONG_ANSWERS = 3  # issue 18: at least three usual mistakes kept per exercise, each caught
@@ -47,11 +46,11 @@ class _ResultPrinter:
     """Prints each test as it ends; a message repeated from the test before is not printed again."""
 
     def __init__(self) -> None:
-        self.last_message = None
+        self.last_message: str | None = None
 
     def __call__(self, result: runner.TestResult) -> None:
         _say(f"  {SYMBOL[result.status]:<7} {result.doc} [{result.score}/{result.max_score}]")
-        if result.status == "passed":
+        if result.status == Status.PASSED:
             return
         if result.message == self.last_message:
             _say("          (same as above)")
@@ -463,7 +462,7 @@ def verify(runs: int = 3, grading: bool = True, wrong_answers: bool = False) -> 
                     failing = [
                         f"{t.name} ({t.status}: {t.message.splitlines()[0] if t.message else ''})"
                         for t in solution.tests
-                        if t.status != "passed"
+                        if t.status != Status.PASSED
                     ]
                     notes.append(f"solution run {run}: {solution.problem or '; '.join(failing)}")
                     break
@@ -513,7 +512,7 @@ def grade(submissions: Path, csv_path: Path | None, json_dir: Path | None) -> in
     for student in students:
         _say(f"{student.name}")
         started = time.perf_counter()
-        tests, output = [], []
+        graded_exercises = []
         for exercise in EXERCISES:
             path = student / exercise.filename
             old = _OLD_NAMES.get(exercise.name)
@@ -521,51 +520,17 @@ def grade(submissions: Path, csv_path: Path | None, json_dir: Path | None) -> in
                 path = student / f"{old}.py"  # handed in under the earlier edition's name: graded as this one
                 _say(f"  {exercise.number}: grading {old}.py, this exercise's name in the earlier edition")
             graded = runner.grade_file(exercise.name, path)
-            timeouts = sum(t.status == "timeout" for t in graded.tests)
-            failed = sum(t.status != "passed" for t in graded.tests)
-            rows.append(
-                {
-                    "student": student.name,
-                    "exercise": exercise.number,
-                    "score": graded.score,
-                    "max_score": graded.max_score,
-                    "passed": len(graded.tests) - failed,
-                    "failed": failed - timeouts,
-                    "timeouts": timeouts,
-                    "seconds": round(graded.seconds, 2),
-                }
-            )
+            rows.append(reports.csv_row(student.name, exercise, graded))
             _say(
                 f"  {exercise.number} {graded.score}/{graded.max_score}"
                 + (f" ({graded.problem.splitlines()[0]})" if graded.problem else "")
             )
-            output.append(f"{exercise.number} {exercise.title}: {graded.score}/{graded.max_score}")
-            for test in graded.tests:
-                tests.append(
-                    {
-                        "name": f"{exercise.number} · {test.doc}",
-                        "score": test.score,
-                        "max_score": test.max_score,
-                        "status": "passed" if test.status == "passed" else "failed",
-                        "output": test.message if test.status != "passed" else "",
-                    }
-                )
+            graded_exercises.append((exercise, graded))
         if json_dir:
-            json_dir.mkdir(parents=True, exist_ok=True)
-            result = {
-                "score": sum(t["score"] for t in tests),
-                "execution_time": round(time.perf_counter() - started, 2),
-                "output": "\n".join(output),
-                "tests": tests,
-            }
-            target = json_dir / student.name / "results.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(result, indent=1), encoding="utf-8")
+            results = reports.gradescope_results(graded_exercises, time.perf_counter() - started)
+            reports.write_gradescope(json_dir, student.name, results)
     if csv_path:
-        with open(csv_path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        reports.write_csv(csv_path, rows)
         _say(f"\nWrote {csv_path} ({len(rows)} rows).")
     if json_dir:
         _say(f"Wrote {len(students)} results.json file(s) under {json_dir}.")

@@ -14,10 +14,12 @@ import contextlib
 import os
 import threading
 import time
+from typing import TypeVar
 
 import psutil
 
 SAMPLE_S = 0.05  # how often RunningWorkers looks: 20 times a second costs this process little CPU
+_Workers = TypeVar("_Workers", bound="RunningWorkers")  # __enter__ returns the subclass it is called on
 
 
 def timed(func, *args, **kwargs):
@@ -72,13 +74,16 @@ class RunningWorkers(threading.Thread):
     process as running; there the timing alone decides.)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, root_pid: int | None = None) -> None:
+        """Count the descendants of root_pid: by default this process; across the trust boundary, pass
+        `learner_process().process.pid` to count the learner's process's workers."""
         super().__init__(daemon=True)
         self.halt = threading.Event()
         self.samples: list[int] = []
+        self.root_pid = root_pid
 
     def run(self) -> None:
-        me = psutil.Process()
+        me = psutil.Process(self.root_pid)
         while not self.halt.wait(SAMPLE_S):
             running = 0
             for child in me.children(recursive=True):
@@ -86,7 +91,7 @@ class RunningWorkers(threading.Thread):
                     running += child.status() == psutil.STATUS_RUNNING
             self.samples.append(running)
 
-    def __enter__(self) -> RunningWorkers:
+    def __enter__(self: _Workers) -> _Workers:
         self.start()
         return self
 

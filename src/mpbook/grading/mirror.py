@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import TypedDict
 
 
 def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -17,7 +18,16 @@ def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return f"({ast.unparse(node.args)}){returns}"
 
 
-def outline(source: str) -> dict[str, object]:
+class Outline(TypedDict):
+    """What the mirror rule compares in a module."""
+
+    docstring: str
+    imports: list[str]  # each import statement, as written
+    constants: dict[str, str]  # NAME -> its value's source
+    public: dict[str, str]  # name -> its signature (a class: its bases and methods' signatures)
+
+
+def outline(source: str) -> Outline:
     """Return what the mirror rule compares in a module's source: docstring, imports, constants, signatures."""
     tree = ast.parse(source)
     imports: list[str] = []

@@ -59,6 +59,7 @@ def check(exercise: str) -> bool:
     watchdog = threading.Timer(overall, process.kill)
     watchdog.start()
     try:
+        assert process.stdout is not None  # stdout=PIPE
         for line in process.stdout:
             print(line, end="", flush=True)
         process.wait(timeout=MARGIN_S)

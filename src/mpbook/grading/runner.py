@@ -1,6 +1,6 @@
 """Grade one exercise file: each check test in its own process tree, under a deadline.
 
-    runner --spawns--> python -m mpbook.grading._child SPEC  (new session, MPBOOK_GRADER_TOKEN=...)
+    runner --spawns--> python -m mpbook.grading._child SPEC  (new session, MPBOOK_TREE_TOKEN=...)
                          \\-- learner code, its pools and processes (same session, same token)
     runner <--REPORT.json-- (only when the test really returned)
 
@@ -15,29 +15,25 @@ To grade untrusted submissions, run `mpbook grade` inside a container or a throw
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
+import importlib
 import json
 import os
+import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
+from mpbook import _processes
+from mpbook.grading import childreport
+from mpbook.grading.catalogue import PACKAGE, CheckTest, imports_exercise, read_tests
+from mpbook.grading.childreport import Status
 
-from mpbook import _leaks
-from mpbook.grading.catalogue import EXERCISES_DIR, PACKAGE, CheckTest, read_tests
-from mpbook.grading.catalogue import imports_exercise as catalogue_imports_exercise
-
-TOKEN_VAR = "MPBOOK_GRADER_TOKEN"
 # Every test's deadline is multiplied by this: 2 on a slow workshop laptop, 0.1 to see a hang reported fast.
 DEADLINE_SCALE_VAR = "MPBOOK_DEADLINE_SCALE"
-TRACKER_GRACE_S = 3  # the resource tracker unlinks leftovers within milliseconds of its last client's exit
 OUTPUT_CAP_BYTES = 8_000  # what a learner can read in a terminal; the head and the tail are kept
 TIMEOUT_CAUSES = (
     "Usual causes: join() on a process before draining its queue; a consumer waiting for a sentinel "
@@ -48,11 +44,11 @@ TIMEOUT_CAUSES = (
 
 @dataclass
 class TestResult:
-    """What happened to one test: status is passed, failed, error or timeout."""
+    """What happened to one test."""
 
     name: str
     doc: str
-    status: str
+    status: Status
     score: int
     max_score: int
     message: str = ""
@@ -80,22 +76,12 @@ class ExerciseResult:
 
     @property
     def passed(self) -> bool:
-        return bool(self.tests) and all(t.status == "passed" for t in self.tests)
-
-
-def check_module_path(exercise: str) -> Path:
-    """Return the path of the exercise's check module (the exercise's folder in the catalogue)."""
-    return EXERCISES_DIR / exercise / "checks.py"
+        return bool(self.tests) and all(t.status == Status.PASSED for t in self.tests)
 
 
 def collect_tests(exercise: str) -> list[CheckTest]:
-    """Return the tests of an exercise's check module, read from its source without importing it."""
-    return list(read_tests(check_module_path(exercise)))
-
-
-def imports_exercise(exercise: str) -> bool:
-    """Return False when the check module says `IMPORTS_EXERCISE = False` (a script the checks run, not import)."""
-    return catalogue_imports_exercise(check_module_path(exercise))
+    """Return the tests of an exercise's check module (imported here: it imports the learner's file only in a test)."""
+    return list(read_tests(importlib.import_module(f"{PACKAGE}.{exercise}.checks")))
 
 
 class DeadlineScaleError(ValueError):
@@ -139,66 +125,6 @@ def _cap(text: str, limit: int = OUTPUT_CAP_BYTES) -> str:
     return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
 
 
-def _processes_with_token(token: str, since: float) -> list[psutil.Process]:
-    """Return live processes started since `since` whose environment carries the token."""
-    found = []
-    for process in psutil.process_iter(["create_time"]):
-        try:
-            if process.info["create_time"] < since - 1 or process.pid == os.getpid():
-                continue
-            if process.environ().get(TOKEN_VAR) == token and process.status() != psutil.STATUS_ZOMBIE:
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
-
-
-def _kill_tree(process: subprocess.Popen, token: str, since: float) -> int:
-    """Stop everything the test started; return how many processes had escaped its process group.
-
-    Order matters. multiprocessing's resource tracker unlinks the named semaphores and shared
-    memory of the processes it serves once they are all gone; killed with them, it leaves those
-    segments in /dev/shm for good. So: kill the test's processes, let the tracker finish its
-    clean-up, then kill the whole group and anything still carrying the token.
-    """
-    members = _processes_with_token(token, since)
-    trackers = [p for p in members if _is_resource_tracker(p)]
-    workers = [p for p in members if p not in trackers]
-    escaped = sum(
-        1 for p in workers if os.name == "posix" and p.pid != process.pid and _group_of(p.pid) != process.pid
-    )
-    for member in workers:
-        with contextlib.suppress(psutil.Error):
-            member.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-    _leaks.wait_gone(trackers, timeout=TRACKER_GRACE_S)
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    stragglers = _processes_with_token(token, since)
-    for straggler in stragglers:
-        with contextlib.suppress(psutil.Error):
-            straggler.kill()
-    _leaks.wait_gone(stragglers, timeout=5)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-    return escaped
-
-
-def _is_resource_tracker(process: psutil.Process) -> bool:
-    with contextlib.suppress(psutil.Error):
-        return "multiprocessing.resource_tracker" in " ".join(process.cmdline())
-    return False
-
-
-def _group_of(pid: int) -> int | None:
-    try:
-        return os.getpgid(pid)
-    except OSError:
-        return None
-
-
 @dataclass
 class IsolatedRun:
     """How a command run in its own process tree under a deadline ended."""
@@ -215,40 +141,14 @@ def run_isolated(argv: list[str], scratch_dir: Path, deadline: float) -> Isolate
 
     The one place the grader starts learner code: `mpbook check`, `mpbook try` and `mpbook watch` all come here.
     """
-    token = uuid.uuid4().hex
     # PYTHON_COLORS=0: plain tracebacks (3.13+ may colour them), which checks parse and reports quote
-    env = {**os.environ, TOKEN_VAR: token, "PYTHONUNBUFFERED": "1", "PYTHON_COLORS": "0"}
-    group = (
-        {"start_new_session": True}
-        if os.name == "posix"
-        else {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
-    )
-    since = time.time()
-    started = time.perf_counter()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHON_COLORS": "0"}
+    # cwd: files the learner's code writes land in a folder we delete
     with open(scratch_dir / "output.txt", "w+b") as output:
-        process = subprocess.Popen(
-            argv,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=scratch_dir,  # files the learner's code writes land in a folder we delete
-            env=env,
-            **group,
-        )
-        timed_out = False
-        returncode = None
-        try:
-            returncode = process.wait(timeout=deadline)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            # Always, even on Ctrl-C: the command runs in its own session, out of reach of the
-            # terminal's interrupt, so nobody else would stop it.
-            escaped = _kill_tree(process, token, since)
-        seconds = time.perf_counter() - started
+        run = _processes.run_isolated(argv, deadline, stdout=output, cwd=scratch_dir, env=env)
         output.seek(0)
         text = _cap(output.read().decode("utf-8", "replace"))
-    return IsolatedRun(timed_out, returncode, text, escaped, seconds)
+    return IsolatedRun(run.timed_out, run.returncode, text, run.escaped, run.seconds)
 
 
 def child_command(spec: dict, scratch_dir: Path) -> list[str]:
@@ -264,50 +164,54 @@ def run_test(
 
     `deadline` replaces the test's own (the grader's tests use short ones).
     """
-    if deadline is not None:
-        test = CheckTest(test.name, test.doc, test.points, deadline)
-    else:
-        test = CheckTest(test.name, test.doc, test.points, test.deadline * deadline_scale())
-    result = TestResult(test.name, test.doc, "error", 0, test.points)
-    with tempfile.TemporaryDirectory(prefix="mpbook-check-") as scratch:
+    scaled = test.deadline * deadline_scale() if deadline is None else deadline
+    test = dataclasses.replace(test, deadline=scaled)
+    result = TestResult(test.name, test.doc, Status.ERROR, 0, test.points)
+    with tempfile.TemporaryDirectory(prefix="mpbook-check-", ignore_cleanup_errors=True) as scratch:
         scratch_dir = Path(scratch)
         report_path = scratch_dir / "report.json"
         spec = {
             "directory": str(directory),
             "exercise": exercise,
-            "check_module": f"{PACKAGE}.{exercise}.checks",
+            "check_module": test.module,
             "test": test.name,
             "report": str(report_path),
             "file_label": file_label,
-            "import_exercise": imports_exercise(exercise),
+            "import_exercise": imports_exercise(importlib.import_module(test.module)),
+            # ISOLATED: the checks run here, trusted, and the learner's module in a process of its own.
+            "isolated": bool(getattr(importlib.import_module(test.module), "ISOLATED", False)),
+            "key": secrets.token_hex(16),  # signs the report (childreport.signature)
         }
         run = run_isolated(child_command(spec, scratch_dir), scratch_dir, test.deadline)
         result.seconds, result.output = run.seconds, run.output
         if run.timed_out:
-            result.status = "timeout"
+            result.status = Status.TIMEOUT
             result.message = (
                 f"did not finish within {test.deadline:g} s, so it was stopped (every process it started was killed). "
                 + TIMEOUT_CAUSES
             )
         elif report_path.exists():
-            report = json.loads(report_path.read_text())
-            result.status, result.message = report["status"], report["message"]
+            try:
+                report = childreport.read_test_report(report_path, str(spec["key"]))
+            except childreport.MalformedReport as exc:
+                result.message = f"the test process's report could not be read: {exc}"
+            else:
+                result.status, result.message = report.status, report.message
         else:
-            result.status = "error"
             result.message = (
                 f"the test process ended (exit code {run.returncode}) without reporting a result. "
                 "Does your code call sys.exit() or os._exit(), or crash the interpreter? "
                 "Return results instead of exiting."
             )
-        if run.escaped and result.status != "timeout":
+        if run.escaped and result.status != Status.TIMEOUT:
             note = (
                 f"{run.escaped} process(es) were still running after the test and were killed "
                 "(they had left the process group, e.g. with os.setsid())."
             )
             result.message = f"{result.message}\n{note}".strip()
-            if result.status == "passed":
-                result.status = "failed"
-    result.score = test.points if result.status == "passed" else 0
+            if result.status == Status.PASSED:
+                result.status = Status.FAILED
+    result.score = test.points if result.status == Status.PASSED else 0
     return result
 
 
@@ -333,7 +237,7 @@ def grade_file(exercise: str, path: Path, on_result=None, deadline: float | None
     else:
         graded.problem = syntax_problem(path)
     if graded.problem:
-        graded.tests = [TestResult(t.name, t.doc, "error", 0, t.points, graded.problem) for t in tests]
+        graded.tests = [TestResult(t.name, t.doc, Status.ERROR, 0, t.points, graded.problem) for t in tests]
         return graded
     for test in tests:
         result = run_test(test, exercise, path.parent.resolve(), path.name, deadline)

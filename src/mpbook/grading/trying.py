@@ -10,14 +10,13 @@ and leftover report. A script exercise (ex02) is run as a script, with TRY as it
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mpbook.grading import runner
+from mpbook.grading import childreport, runner
 from mpbook.grading.catalogue import Exercise
 
 TRY_DEADLINE_S = 30  # every TRY example takes a second or two; 30 s means it hangs
@@ -63,11 +62,13 @@ def try_file(exercise: Exercise, path: Path, deadline: float | None = None) -> T
         elif exercise.is_script:
             outcome.status = "finished" if run.returncode == 0 else "exited"
         elif report_path.exists():
-            report = json.loads(report_path.read_text())
-            outcome.status = report["status"]
-            outcome.value = report.get("value", "")
-            outcome.message = report.get("message", "")
-            outcome.seconds = report.get("seconds", outcome.seconds)
+            try:
+                report = childreport.read_try_report(report_path)
+            except childreport.MalformedReport as exc:
+                outcome.message = f"the process's report could not be read: {exc}"
+            else:
+                outcome.status, outcome.value, outcome.message = report.status, report.value, report.message
+                outcome.seconds = report.seconds
         else:
             outcome.message = (
                 f"the process ended (exit code {run.returncode}) without a result. Does your code call sys.exit() "

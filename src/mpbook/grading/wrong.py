@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpbook.grading import runner
+from mpbook.grading.childreport import Status
 
 HEAD_LINES = 3  # "caught by" is on the first line; a long one may be wrapped onto the next two
 
@@ -63,14 +64,14 @@ def grade_wrong_answer(exercise: str, path: Path, deadline: float | None = None)
         learner = Path(folder) / f"{exercise}.py"
         shutil.copyfile(path, learner)
         if not verdict.named:
-            result = runner.grade_file(exercise, learner, deadline=deadline)
-            if result.score >= result.max_score:
-                verdict.problem = f"{path.name} scored full marks ({result.score}/{result.max_score})"
+            graded = runner.grade_file(exercise, learner, deadline=deadline)
+            if graded.score >= graded.max_score:
+                verdict.problem = f"{path.name} scored full marks ({graded.score}/{graded.max_score})"
             return verdict
         for name in verdict.named:
             result = runner.run_test(tests[name], exercise, learner.parent, learner.name, deadline)
             verdict.messages[name] = result.message
-            if result.status == "passed":
+            if result.status == Status.PASSED:
                 verdict.problem = f"{path.name}: {name} passed, but it should catch this answer (full marks)"
                 return verdict
             if not result.message:

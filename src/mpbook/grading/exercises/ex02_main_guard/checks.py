@@ -1,34 +1,36 @@
 """Checks for ex02_main_guard: the script is run as a learner would run it, under each start method.
 
 It runs as `python script.py METHOD` would, through runpy (the same machinery `python -m` uses, so
-a spawned worker still imports the file as __mp_main__), with one addition: every process the
-script starts writes its start method to a file. That is how a check tells a fix from a script
-that makes the error go away by forcing fork, or by using threads.
+a spawned worker still imports the file as __mp_main__), in a process of its own (ISOLATED: the
+learner's user under a root grader). How its workers were started is seen from here, in the
+process tree: a spawned worker runs `spawn_main`, a fork server shows in its command line. That is
+how a check tells a fix from a script that makes the error go away by forcing fork, or by using
+threads. Under fork a pool's workers may live too briefly to be sampled, so the script's process
+also notes each start() in a file; the script could fake that note, but a file that fakes it must
+first pass test_works_under_spawn, which is judged from the process tree alone.
 """
 
+import contextlib
 import multiprocessing
 import os
 import re
+import shutil
 import subprocess
 import sys
-import tempfile
+import threading
 from pathlib import Path
 
-from mpbook.grading.checking import deadline, points
+import psutil
 
+from mpbook.grading import boundary
+from mpbook.grading.checking import deadline, folder_for_learner, learner_file, points
+
+ISOLATED = True  # the checks run here; the script runs in a process of its own (mpbook.grading.boundary)
 # The script itself is the exercise: running it, not importing it, is what the checks do.
 IMPORTS_EXERCISE = False
 EXPECTED = "squares: [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]"
 RUN_TIMEOUT_S = 15  # the script's own get() gives up after 5 s; 15 s covers a slow start
-
-
-def script_path() -> Path:
-    """Return the path of the learner's file: the first ex02_main_guard.py on sys.path."""
-    for folder in sys.path:
-        candidate = Path(folder or ".") / "ex02_main_guard.py"
-        if candidate.is_file():
-            return candidate
-    raise AssertionError("ex02_main_guard.py was not found. Did you rename it?")
+SAMPLE_S = 0.005  # a spawned worker lives 50 ms or more; a fork server the whole run
 
 
 # Runs the script as `python script.py METHOD` does, noting the start method of each process it starts.
@@ -48,23 +50,76 @@ runpy.run_path(script, run_name="__main__")
 """
 
 
-def check_method(method: str) -> None:
-    """Run the script under method and assert it printed the squares once, exited 0, and its workers used method."""
-    with tempfile.TemporaryDirectory(prefix="mpbook-ex02-") as folder:
-        record = os.path.join(folder, "started.txt")
+def methods_seen(root: int, halt: threading.Event, seen: set) -> None:
+    """Add to `seen` the start method of every process below root that shows one in its command line."""
+    while not halt.wait(SAMPLE_S):
         try:
-            run = subprocess.run(
-                [sys.executable, "-c", RECORDING_RUN, str(script_path().resolve()), method, record],
-                capture_output=True,
-                text=True,
-                timeout=RUN_TIMEOUT_S,
-            )
+            children = psutil.Process(root).children(recursive=True)
+        except psutil.Error:
+            return
+        for child in children:
+            try:
+                command = " ".join(child.cmdline())
+            except psutil.Error:
+                continue
+            if "resource_tracker" in command:
+                continue
+            if "spawn_main" in command:
+                seen.add("spawn")
+            elif "multiprocessing.forkserver" in command:
+                seen.add("forkserver")
+
+
+def run_script(method: str, folder: str) -> tuple[subprocess.CompletedProcess, list[str], set[str]]:
+    """Run a copy of the learner's script under method; return the run, the start() notes, the methods seen."""
+    script = Path(folder) / "ex02_main_guard.py"
+    shutil.copyfile(learner_file(), script)
+    script.chmod(0o644)
+    record = os.path.join(folder, "started.txt")
+    user = boundary.learner_user()
+    out, err = Path(folder) / "out.txt", Path(folder) / "err.txt"
+    seen: set[str] = set()
+    halt = threading.Event()
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", RECORDING_RUN, str(script), method, record],
+            stdout=stdout,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            cwd=folder,
+            start_new_session=True,
+            user=None if user is None else user[0],
+            group=None if user is None else user[1],
+            extra_groups=None if user is None else [],
+        )
+        sampler = threading.Thread(target=methods_seen, args=(process.pid, halt, seen), daemon=True)
+        sampler.start()
+        try:
+            returncode = process.wait(timeout=RUN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise AssertionError(
                 f"`python ex02_main_guard.py {method}` did not finish within {RUN_TIMEOUT_S} s. "
                 "Each worker that dies at start-up is replaced by the pool, forever."
             ) from None
-        started = Path(record).read_text(encoding="utf-8").split() if os.path.exists(record) else []
+        finally:
+            halt.set()
+            sampler.join(timeout=5)
+            with_children = [process.pid]
+            with contextlib.suppress(psutil.Error):
+                with_children += [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
+            for pid in with_children:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, 9)
+            process.wait(timeout=5)
+    run = subprocess.CompletedProcess(process.args, returncode, out.read_text(), err.read_text())
+    started = Path(record).read_text(encoding="utf-8").split() if os.path.exists(record) else []
+    return run, started, seen
+
+
+def check_method(method: str) -> None:
+    """Run the script under method and assert it printed the squares once, exited 0, and its workers used method."""
+    with folder_for_learner() as folder:
+        run, started, seen = run_script(method, folder)
     first_error = ""
     lines = run.stderr.splitlines()
     for index, line in enumerate(lines):
@@ -91,14 +146,17 @@ def check_method(method: str) -> None:
         f"Ran `python ex02_main_guard.py {method}`: it printed the squares line {run.stdout.count(EXPECTED)} times, "
         "expected once. Only the parent prints: keep the print under the guard."
     )
-    others = sorted(set(started) - {method})
+    # Spawned workers and a fork server are seen from here; forked workers only in the script's own notes.
+    used = seen | ({"fork"} & set(started)) if method == "fork" else seen
+    others = sorted(used - {method})
     keep = (
         " Keep the pool of two worker processes and the start method named on the command line, "
         "mp.get_context(method): forcing fork, or threads, hides the bug instead of fixing it. Under spawn a worker "
         'imports your file, so put the code that starts the pool under `if __name__ == "__main__":`.'
     )
-    assert started, (
-        f"Ran `python ex02_main_guard.py {method}`: it printed the squares, but it started no process." + keep
+    assert (method in seen) if method != "fork" else bool(started), (
+        f"Ran `python ex02_main_guard.py {method}`: it printed the squares, but it started no {method} process."
+        + keep
     )
     assert not others, (
         f"Ran `python ex02_main_guard.py {method}`: it printed the squares, but its workers were started with "

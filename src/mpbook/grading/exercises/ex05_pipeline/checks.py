@@ -4,22 +4,31 @@ Besides the squares, the checks look at what the exercise is about: the sentinel
 puts, whether every process was joined (multiprocessing notes a process as finished only when a
 join() or is_alive() has waited for it), and the failure paths: results too big for a pipe, where
 joining before draining deadlocks, and a transformer waiting for a task that never comes.
+
+The learner's module runs in a process of its own (ISOLATED below). The zombies of processes
+never joined are seen from the trusted side, through the process tree, and every call is timed
+here; handing produce/transform queues and looking at multiprocessing's own record of joins
+happen inside the learner's process (probes.py), and are judged here.
 """
 
 import contextlib
-import importlib
-import multiprocessing
-import queue
+import hashlib
 import random
 import time
 
-from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+import psutil
+
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex05_pipeline import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex05_pipeline")
 
 LIMIT_S = 10  # 8 MB through two queues take well under a second; joining before draining waits 30 s per join
-BIG = 125_000  # float64 values in an item: 1 MB, sixteen times what a pipe holds
+BIG = probes.BIG  # float64 values in an item: 1 MB, sixteen times what a pipe holds
+EMPTY = "_queue.Empty"  # what tasks.get(timeout=...) raises when nothing came, by its full name (queue.Empty)
 SHORT_GET_S = 0.3  # GET_TIMEOUT_S for the test of a transformer left without tasks
 
 
@@ -30,31 +39,31 @@ def big_items(count: int) -> list:
     return [np.full(BIG, float(k)) for k in range(count)]
 
 
-def same_squares(got, items) -> bool:
-    """Return True if got holds the square of each array of items, in order."""
-    import numpy as np
+def same_squares(digests, items) -> bool:
+    """Return True if digests (what came back, digested in the learner's process) are those of the squares of
+    items, in order."""
+    expected = [["ndarray", str(x.dtype), hashlib.sha256((x * x).tobytes()).hexdigest()] for x in items]
+    return isinstance(digests, list) and [list(d) for d in digests] == expected
 
-    return (
-        isinstance(got, list)
-        and len(got) == len(items)
-        and all(
-            isinstance(g, np.ndarray) and np.array_equal(g, x * x) for g, x in zip(got, items, strict=True)
-        )
-    )
+
+def unjoined_in_tree(learner) -> list[str]:
+    """Return the learner's processes that ended without being joined (zombies) or still run, seen from here.
+
+    A process that has ended stays a zombie until its parent waits for it. (Under forkserver the
+    processes are the fork server's children, and it waits for them itself: the probe's view counts then.)
+    """
+    found = {process.pid: "running" for process in learner.descendants()}
+    with contextlib.suppress(psutil.Error, AttributeError):
+        for child in psutil.Process(learner.process.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if child.status() == psutil.STATUS_ZOMBIE:
+                    found[child.pid] = "a zombie"
+    return [f"pid {pid} ({state})" for pid, state in found.items()]
 
 
 def ordinal(number: int) -> str:
     """Return 1st, 2nd, 3rd, 4th ... for number."""
     return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number if number < 20 else number % 10, 'th') }"
-
-
-def stop(processes) -> None:
-    """Terminate and reap whatever the learner's code left, so nothing outlives the test."""
-    for process in processes:
-        with contextlib.suppress(Exception):
-            if process.is_alive():
-                process.terminate()
-            process.join(timeout=5)
 
 
 # Every test is short: a pipeline waiting for a sentinel that never comes is stopped after 15 s
@@ -92,29 +101,21 @@ def test_squares_in_input_order():
     )
 
 
-def unjoined() -> list[str]:
-    """Return the names of the processes started here that no join() has yet seen end.
-
-    multiprocessing keeps each started Process in a private set until join(), is_alive() or
-    close() finds it finished (or the next start() reaps it). The grader's own sweep only sees
-    processes still running, and an unjoined child has usually exited by then.
-    """
-    children = getattr(multiprocessing.process, "_children", None)
-    return sorted(child.name for child in children) if isinstance(children, set) else []
-
-
 @points(1)
 @deadline(15)
 def test_any_number_of_transformers():
     """With one transformer and with three, the squares come back in input order, and every process is joined."""
     items = random.Random(4).sample(range(-500, 500), 15)
     expected = [x * x for x in items]
+    learner = learner_process()
     for transformers in (1, 3):
         # a small delay keeps the transformers alive while the others start, so a missing join() shows
-        got = ex.run_pipeline(items, transformers=transformers, delay=0.01)
+        seen = in_learner_process(probes.pipeline, items, transformers=transformers, delay=0.01)
+        # multiprocessing's record of joins (inside), and the zombies and running processes (from here)
+        left = seen["unjoined"] or unjoined_in_tree(learner)
+        got = seen["got"]
         called = f"Called run_pipeline({items!r}, transformers={transformers}, delay=0.01)"
         assert got == expected, f"{called}; got {got!r}, expected {expected!r}. " + nudge(got, expected)
-        left = unjoined()
         assert not left, (
             f"{called}; it returned the right squares, but {len(left)} of the processes it started "
             f"({', '.join(left)}) had not been joined. join() every process, after draining the results queue."
@@ -148,31 +149,21 @@ def test_more_transformers_than_items():
 @deadline(15)
 def test_transform_passes_the_sentinel_on():
     """transform(), run here directly, squares each task and ends by putting exactly one None on results."""
-    tasks, results = multiprocessing.Queue(), multiprocessing.Queue()
-    for task in [(0, 2), (1, 3), None, (2, 99)]:  # (2, 99) comes after the sentinel: it must stay there
-        tasks.put(task)
-    time.sleep(0.1)  # let the queue's feeder thread write the tasks, so get() finds them at once
-    ex.transform(tasks, results, 0.0)
-    got = []
-    try:
-        for _ in range(3):
-            got.append(results.get(timeout=GET_TIMEOUT_S))
-    except queue.Empty:
-        pass
+    # (2, 99) comes after the sentinel: it must stay there
+    seen = in_learner_process(probes.transform, [(0, 2), (1, 3), None, (2, 99)], 3, GET_TIMEOUT_S)
+    got = seen["got"]
     expected = [(0, 4), (1, 9), None]
     assert got == expected, (
         f"Put (0, 2), (1, 3), None, (2, 99) on tasks and called transform(tasks, results, 0.0); "
         f"results then held {got!r}, expected {expected!r}. "
         "A transformer stops at the first None, and puts a None on results so the parent knows it is done."
     )
-    leftover = tasks.get(timeout=GET_TIMEOUT_S)
+    leftover = seen["leftover"]
+    shown = "nothing (the tasks queue was empty)" if leftover == "empty" else repr(leftover)
     assert leftover == (2, 99), (
-        f"After transform() returned, the next task was {leftover!r}, expected (2, 99): "
+        f"After transform() returned, the next task was {shown}, expected (2, 99): "
         "a transformer must stop at the first None it gets, leaving later tasks for the others."
     )
-    for q in (tasks, results):
-        q.close()
-        q.join_thread()
 
 
 @points(2)
@@ -205,16 +196,7 @@ def test_transformers_work_at_the_same_time():
 @points(1)
 def test_produce_sends_a_sentinel_per_transformer():
     """produce(), run here, puts (index, x) for each item in order, then exactly n_sentinels None."""
-    tasks = multiprocessing.Queue()
-    ex.produce(["a", "b"], tasks, 3)
-    got = []
-    with contextlib.suppress(queue.Empty):
-        while len(got) < 5:
-            got.append(tasks.get(timeout=2))
-        time.sleep(0.1)  # time for the queue's feeder thread to pass on a sixth message, if there was one
-        got.append(tasks.get_nowait())
-    tasks.close()
-    tasks.join_thread()
+    got = in_learner_process(probes.produce, ["a", "b"], 3, 5)  # and a sixth message, if there was one
     expected = [(0, "a"), (1, "b"), None, None, None]
     assert [tuple(t) if isinstance(t, list) else t for t in got] == expected, (
         f"Called produce(['a', 'b'], tasks, 3); tasks then held {got!r}, expected {expected!r}. A transformer stops "
@@ -226,19 +208,17 @@ def test_produce_sends_a_sentinel_per_transformer():
 @points(2)
 def test_large_results_do_not_deadlock():
     """With squares of 1 MB each, run_pipeline returns at once: the results queue is drained before join()."""
-    items = big_items(8)
+    items = big_items(8)  # made again in the learner's process by the probe, which sends back digests
     call = "run_pipeline(items, transformers=2) with 8 NumPy arrays of 1 MB as items"
-    with counting_process_starts() as started:
-        try:
-            got, _seconds = call_with_limit(LIMIT_S, ex.run_pipeline, items, transformers=2)
-        except DidNotReturn:
-            stop(started)
-            raise AssertionError(
-                f"Called {call}; it had not returned after {LIMIT_S} s (it needs well under one). A transformer "
-                "whose results are still in the pipe cannot exit until someone reads them: join() it first and "
-                "both wait. Read results until every transformer's None has come, then join()."
-            ) from None
-    assert same_squares(got, items), (
+    try:
+        seen, _seconds = call_with_limit(LIMIT_S, in_learner_process, probes.big_pipeline, 8, transformers=2)
+    except DidNotReturn:
+        raise AssertionError(
+            f"Called {call}; it had not returned after {LIMIT_S} s (it needs well under one). A transformer "
+            "whose results are still in the pipe cannot exit until someone reads them: join() it first and "
+            "both wait. Read results until every transformer's None has come, then join()."
+        ) from None
+    assert same_squares(seen["digests"], items), (
         f"Called {call}; the squares that came back were not the squares of the items, in order."
     )
 
@@ -248,24 +228,23 @@ def test_every_process_is_joined():
     """When run_pipeline returns, the producer and every transformer have been joined: none left a zombie or running."""
     # 1 MB items: the producer cannot end before the transformers have read them, so it is still running when
     # they start (a start() notes the processes already ended, which would hide a missing join)
-    items = big_items(4)
+    items = big_items(4)  # made again in the learner's process by the probe, which sends back digests
     call = "run_pipeline(items, transformers=3, delay=0.01) with 4 NumPy arrays of 1 MB as items"
-    with counting_process_starts() as started:
-        try:
-            got, _seconds = call_with_limit(LIMIT_S, ex.run_pipeline, items, transformers=3, delay=0.01)
-        except DidNotReturn:
-            stop(started)
-            raise AssertionError(
-                f"Called {call}; it had not returned after {LIMIT_S} s (it needs about one). Drain the results "
-                "queue first, then join every process (test_large_results_do_not_deadlock says more)."
-            ) from None
-    unjoined = [
-        f"{process.name} (the {ordinal(number)} started)"
-        for number, process in enumerate(started, start=1)
-        if getattr(process, "_popen", None) is not None and process._popen.returncode is None
-    ]
-    stop(started)
-    assert same_squares(got, items), f"Called {call}; the squares were not those of the items, in order."
+    learner = learner_process()
+    try:
+        seen, _seconds = call_with_limit(
+            LIMIT_S, in_learner_process, probes.big_pipeline, 4, transformers=3, delay=0.01
+        )
+    except DidNotReturn:
+        raise AssertionError(
+            f"Called {call}; it had not returned after {LIMIT_S} s (it needs about one). Drain the results "
+            "queue first, then join every process (test_large_results_do_not_deadlock says more)."
+        ) from None
+    in_tree = unjoined_in_tree(learner)  # from here: zombies and running processes in the learner's tree
+    unjoined = [f"{name} (the {ordinal(number)} started)" for name, number in seen["unjoined"]] or in_tree
+    assert same_squares(seen["digests"], items), (
+        f"Called {call}; the squares were not those of the items, in order."
+    )
     assert not unjoined, (
         f"Called {call}; it returned the right squares, but process(es) {', '.join(unjoined)} had not been "
         "joined. join(timeout=JOIN_TIMEOUT_S) every process you start, the producer too, after draining results: "
@@ -276,20 +255,19 @@ def test_every_process_is_joined():
 @points(1)
 def test_transform_gives_up_when_no_task_comes():
     """transform(), run here on an empty tasks queue, raises queue.Empty after GET_TIMEOUT_S instead of waiting forever."""
-    module = importlib.import_module(ex.__name__)
-    saved = getattr(module, "GET_TIMEOUT_S", None)
-    module.GET_TIMEOUT_S = SHORT_GET_S
-    tasks, results = multiprocessing.Queue(), multiprocessing.Queue()
     call = f"transform(tasks, results, 0.0) on an empty tasks queue, with GET_TIMEOUT_S = {SHORT_GET_S}"
+    learner_process()  # started (and the learner's module imported) before the clock starts
     try:
-        got, seconds = call_with_limit(5, ex.transform, tasks, results, 0.0)
+        outcome, _seconds = call_with_limit(5, in_learner_process, probes.transform_on_empty, SHORT_GET_S)
     except DidNotReturn:
         raise AssertionError(
             f"Called {call}; it had not returned after 5 s. A producer that died never sends its sentinels: "
             "tasks.get(timeout=GET_TIMEOUT_S), with the constant, gives up and raises queue.Empty."
         ) from None
-    except queue.Empty:
-        return
-    finally:
-        module.GET_TIMEOUT_S = saved
+    if outcome[0] == "raised":
+        _, type_name, message, _seconds = outcome
+        if type_name == EMPTY:
+            return
+        raise AssertionError(f"Called {call}; it raised {type_name.removeprefix('builtins.')}: {message}")
+    _, got, seconds = outcome
     raise AssertionError(f"Called {call}; it returned {got!r} after {seconds:.1f} s, expected queue.Empty.")

@@ -3,20 +3,21 @@
 The last checks put a stand-in child in place of reply_until_eof (ping_pong looks it up by name
 when it starts the child): one that dies at once, and one that never answers and never ends. They
 show what the parent does when the other side is gone: does it notice, give up, and clean up?
+
+The learner's module runs in a process of its own (ISOLATED below). Pipes, the child's stderr and
+the stand-in children live in that process, so those scenarios run there (probes.py) and are
+judged here; a child left running is seen from the trusted side, through the process tree.
 """
 
-import contextlib
-import functools
-import importlib
+import builtins
 import multiprocessing
-import os
 import re
-import sys
-import tempfile
 
-from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex06_pipe_ping_pong import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-from mpbook.practice import exit_at_once, stay_silent
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex06_pipe_ping_pong")
 
@@ -32,34 +33,17 @@ NO_EOF = (
 )
 
 
-@contextlib.contextmanager
-def children_stderr():
-    """Send what this process and its children write to stderr to a file while the block runs.
-
-    Yields a list that afterwards holds the text (also written back to stderr, for the grader's log):
-    otherwise a child's traceback never reaches the learner.
-    """
-    captured = []
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            text = sink.read().decode("utf-8", "replace")
-            sys.stderr.write(text)
-            captured.append(text)
-
-
-def last_error(captured: list) -> str:
-    """Return the last 'SomeError: message' line written to stderr, or ''."""
-    errors = re.findall(r"^(\w+(?:Error|Exception|Exit)\b.*)$", "".join(captured), flags=re.MULTILINE)
+def last_error(captured: str) -> str:
+    """Return the last 'SomeError: message' line the learner's processes wrote to stderr, or ''."""
+    errors = re.findall(r"^(\w+(?:Error|Exception|Exit)\b.*)$", captured, flags=re.MULTILINE)
     return errors[-1].strip() if errors else ""
+
+
+def is_a(raised, *kinds: type) -> bool:
+    """Return True if raised (full type name, message), sent by a probe, names a builtin subclass of kinds."""
+    module, _, name = raised[0].rpartition(".")
+    kind = getattr(builtins, name, None) if module == "builtins" else None
+    return isinstance(kind, type) and issubclass(kind, kinds)
 
 
 def nudge_for(error: str) -> str:
@@ -90,21 +74,21 @@ def explain(exitcode, error: str = "") -> str:
     return f"exit code {exitcode}: did the child call sys.exit({exitcode})? Let it return instead."
 
 
-def check_game(n: int, how: str = "") -> None:
+def check_game(n: int, how: str = "", start_method: str | None = None) -> None:
     """Assert that ping_pong(n) returns the answers 1..n and a child exit code of 0."""
     called = f"Called ping_pong({n}){how}"
-    with children_stderr() as captured:
-        try:
-            got = ex.ping_pong(n)
-        except (EOFError, OSError) as exc:  # what the parent gets when the child has died
-            error = last_error(captured)
-            if not error:
-                raise
-            raise AssertionError(
-                f"{called}; it raised {type(exc).__name__}, because the child had died: it raised {error}. "
-                + nudge_for(error)
-            ) from None
-    error = last_error(captured)
+    # Run in the learner's process, which reads its children's stderr meanwhile.
+    seen = in_learner_process(probes.game, n, start_method)
+    error = last_error(seen["stderr"])
+    if "raised" in seen:  # EOFError or OSError: what the parent gets when the child has died
+        name, message = seen["raised"]
+        name = name.rpartition(".")[2]
+        if not error:
+            raise AssertionError(f"{called}; your code raised {name}({message!r}).")
+        raise AssertionError(
+            f"{called}; it raised {name}, because the child had died: it raised {error}. " + nudge_for(error)
+        )
+    got = seen["got"]
     is_pair = isinstance(got, tuple) and len(got) == 2
     assert is_pair, (
         f"{called}; got {got!r}, expected a pair (answers, child exit code), such as ([1, 2, 3], 0) for n=3."
@@ -141,28 +125,11 @@ def test_a_hundred_round_trips():
 @points(2)
 def test_child_replies_until_eof():
     """reply_until_eof, started here in a child, answers each number, then exits with 0 once our end is closed."""
-    sent, answers = [5, -1, 41], []
-    with children_stderr() as captured:
-        our_end, child_end = multiprocessing.Pipe()
-        child = multiprocessing.Process(target=ex.reply_until_eof, args=(child_end, our_end))
-        child.start()
-        child_end.close()
-        try:
-            for number in sent:
-                our_end.send(number)
-                if not our_end.poll(POLL_TIMEOUT_S):
-                    break  # the child never answered; reported below
-                answers.append(our_end.recv())
-        except (EOFError, OSError):
-            pass  # the child closed its end or died; reported below
-        finally:
-            our_end.close()  # the child's recv() should now raise EOFError
-        child.join(timeout=JOIN_TIMEOUT_S)
-        exitcode = child.exitcode
-        if child.is_alive():
-            child.terminate()
-            child.join(timeout=JOIN_TIMEOUT_S)
-    error = last_error(captured)
+    sent = [5, -1, 41]
+    # In the learner's process: a child started there, a pipe end held there, its stderr read there.
+    seen = in_learner_process(probes.replies, sent, POLL_TIMEOUT_S, JOIN_TIMEOUT_S)
+    answers, exitcode = seen["answers"], seen["exitcode"]
+    error = last_error(seen["stderr"])
     called = "Started reply_until_eof(child_end, our_end) in a child"
     assert answers == [6, 0, 42], (
         f"{called} and sent {sent!r}; got back {answers!r}, expected [6, 0, 42]. "
@@ -179,52 +146,45 @@ def test_ends_closed_under_fork():
     """Under fork, where the child inherits a copy of every open end, ping_pong(3) still ends with exit code 0."""
     if "fork" not in multiprocessing.get_all_start_methods():
         return  # Windows: no fork, so no inherited copies
-    multiprocessing.set_start_method("fork", force=True)  # this test runs in a process of its own
-    check_game(3, how=" under the fork start method")
+    # The learner's process is set to fork by the probe (it runs for this test only).
+    check_game(3, how=" under the fork start method", start_method="fork")
 
 
-@contextlib.contextmanager
-def stand_in_child(child, **constants):
-    """Make ping_pong start `child` instead of reply_until_eof, with the module constants given; yield the processes started."""
-    module = importlib.import_module(ex.__name__)
-    saved = {name: getattr(module, name, None) for name in ["reply_until_eof", *constants]}
-    module.reply_until_eof = child
-    for name, value in constants.items():
-        setattr(module, name, value)
-    started = []
-    try:
-        with counting_process_starts() as started:
-            yield started
-    finally:
-        for name, value in saved.items():
-            setattr(module, name, value)
-        for process in started:
-            with contextlib.suppress(Exception):
-                if process.is_alive():
-                    process.kill()
-                process.join(timeout=5)
+def with_stand_in(child: str, n: int, stop_children: bool = True, **constants) -> dict:
+    """Return what ping_pong(n) did with probes.STAND_INS[child] started instead of reply_until_eof and the module
+    constants given: {"got": ...} or {"raised": (full type name, message)}, and "seconds"."""
+    learner_process()  # started (and the learner's module imported) before the clock starts
+    outcome, _seconds = call_with_limit(
+        LIMIT_S, in_learner_process, probes.with_stand_in, child, constants, n, stop_children
+    )
+    return outcome
 
 
 @points(1)
 def test_notices_a_dead_child():
     """When the child dies at once, ping_pong fails with EOFError (or a broken pipe), not after POLL_TIMEOUT_S of silence."""
     call = "ping_pong(3) with a child that dies as soon as it starts, POLL_TIMEOUT_S = 5"
-    with stand_in_child(exit_at_once, POLL_TIMEOUT_S=5):
-        try:
-            got, seconds = call_with_limit(LIMIT_S, ex.ping_pong, 3)
-        except DidNotReturn:
-            raise AssertionError(
-                f"Called {call}; it had not returned after {LIMIT_S} s. poll(POLL_TIMEOUT_S) before every recv()."
-            ) from None
-        except TimeoutError:  # before OSError, its base class
+    try:
+        outcome = with_stand_in("exit_at_once", 3, POLL_TIMEOUT_S=5)
+    except DidNotReturn:
+        raise AssertionError(
+            f"Called {call}; it had not returned after {LIMIT_S} s. poll(POLL_TIMEOUT_S) before every recv()."
+        ) from None
+    raised = outcome.get("raised")
+    if raised is not None:
+        if is_a(raised, TimeoutError):  # before OSError, its base class
             raise AssertionError(
                 f"Called {call}; it raised TimeoutError after the whole POLL_TIMEOUT_S, although the child had died "
                 "at once. The parent still held a copy of child_end, so the pipe never reported the end: close "
                 "child_end in the parent right after start(), and poll() returns at the child's death, then recv() "
                 "raises EOFError."
-            ) from None
-        except (EOFError, OSError):
+            )
+        if is_a(raised, EOFError, OSError):
             return  # the dead child's end was closed everywhere: the parent saw it at once
+        raise AssertionError(
+            f"Called {call}; your code raised {raised[0].rpartition('.')[2]}({raised[1]!r})."
+        )
+    got, seconds = outcome["got"], outcome["seconds"]
     raise AssertionError(
         f"Called {call}; got {got!r} after {seconds:.1f} s, expected EOFError: the child was dead."
     )
@@ -236,16 +196,21 @@ def test_gives_up_on_a_silent_child():
     call = (
         f"ping_pong(1) with a child that never answers (and keeps its ends open), POLL_TIMEOUT_S = {SHORT_S}"
     )
-    with stand_in_child(functools.partial(stay_silent, seconds=30), POLL_TIMEOUT_S=SHORT_S):
-        try:
-            got, seconds = call_with_limit(LIMIT_S, ex.ping_pong, 1)
-        except DidNotReturn:
-            raise AssertionError(
-                f"Called {call}; it had not returned after {LIMIT_S} s. recv() alone waits forever for a message "
-                "that never comes: if not parent_end.poll(POLL_TIMEOUT_S), raise TimeoutError."
-            ) from None
-        except TimeoutError:
+    try:
+        outcome = with_stand_in("stay_silent", 1, POLL_TIMEOUT_S=SHORT_S)
+    except DidNotReturn:
+        raise AssertionError(
+            f"Called {call}; it had not returned after {LIMIT_S} s. recv() alone waits forever for a message "
+            "that never comes: if not parent_end.poll(POLL_TIMEOUT_S), raise TimeoutError."
+        ) from None
+    raised = outcome.get("raised")
+    if raised is not None:
+        if is_a(raised, TimeoutError):
             return
+        raise AssertionError(
+            f"Called {call}; your code raised {raised[0].rpartition('.')[2]}({raised[1]!r})."
+        )
+    got, seconds = outcome["got"], outcome["seconds"]
     raise AssertionError(f"Called {call}; got {got!r} after {seconds:.1f} s, expected TimeoutError.")
 
 
@@ -253,15 +218,22 @@ def test_gives_up_on_a_silent_child():
 def test_stops_a_child_that_never_ends():
     """A child still running JOIN_TIMEOUT_S after the parent closed its end is terminated and joined, not left behind."""
     call = f"ping_pong(0) with a child that ignores the end of the pipe and sleeps on, JOIN_TIMEOUT_S = {SHORT_S}"
-    with stand_in_child(functools.partial(stay_silent, seconds=30), JOIN_TIMEOUT_S=SHORT_S) as started:
-        try:
-            got, seconds = call_with_limit(LIMIT_S, ex.ping_pong, 0)
-        except DidNotReturn:
-            raise AssertionError(
-                f"Called {call}; it had not returned after {LIMIT_S} s. join(timeout=JOIN_TIMEOUT_S), with the "
-                "constant: a child that never ends must not hang the parent."
-            ) from None
-        running = [process.pid for process in started if process.is_alive()]
+    learner = learner_process()
+    try:
+        outcome = with_stand_in("stay_silent", 0, stop_children=False, JOIN_TIMEOUT_S=SHORT_S)
+    except DidNotReturn:
+        raise AssertionError(
+            f"Called {call}; it had not returned after {LIMIT_S} s. join(timeout=JOIN_TIMEOUT_S), with the "
+            "constant: a child that never ends must not hang the parent."
+        ) from None
+    running = [process.pid for process in learner.descendants()]  # seen from here, in the learner's tree
+    in_learner_process(probes.stop_started)  # the check has looked: stop what was left running
+    if "raised" in outcome:
+        raised = outcome["raised"]
+        raise AssertionError(
+            f"Called {call}; your code raised {raised[0].rpartition('.')[2]}({raised[1]!r})."
+        )
+    got, seconds = outcome["got"], outcome["seconds"]
     stopped = (
         isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], int) and got[1] < 0 and not running
     )

@@ -1,13 +1,17 @@
-"""Checks for ex07_safe_counter."""
+"""Checks for ex07_safe_counter.
 
-import contextlib
-import multiprocessing as mp
-import threading
-from multiprocessing.process import BaseProcess
+The contention test watches the workers from the trusted side, through the process tree: how many
+were started and whether they ran at the same time. The learner's module runs in a process of its
+own (ISOLATED below), so nothing it does there can change what is seen here. What only the
+learner's process can see (the timeout of each join(), a Value the check shares with workers it
+starts itself) comes from probes.py and is judged here.
+"""
 
-import psutil
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex07_safe_counter import probes
 
-from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex07_safe_counter")
 
@@ -15,16 +19,6 @@ ex = exercise("ex07_safe_counter")
 # 2-core machine under spawn, forkserver and fork (at least 18 % of them, usually 20-40 %).
 # Three calls make a lucky pass of the unlocked version practically impossible.
 WORKERS, INCREMENTS, CALLS = 4, 100_000, 3
-JOIN_TIMEOUT_S = 60  # 4 x 100 000 locked increments take about a second; 60 s is a very busy machine
-SAMPLE_S = 0.02  # how often the overlap watcher looks; a contention-test worker lives 0.3 s or more
-
-
-def run_add_increments(counter, increments: int, errors) -> None:
-    """Run the learner's add_increments in this child; put a description of any exception on errors."""
-    try:
-        ex.add_increments(counter, increments)
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which turns it into a message
-        errors.put(f"{type(exc).__name__}({str(exc)!r})")
 
 
 def lost_update_nudge(got: list[int], expected: int) -> str:
@@ -38,51 +32,14 @@ def lost_update_nudge(got: list[int], expected: int) -> str:
     )
 
 
-@contextlib.contextmanager
-def recording_joins():
-    """Record every join() called while the block runs: yields a list of (process, its timeout argument)."""
-    joins: list[tuple[BaseProcess, object]] = []
-    original = BaseProcess.join
+def watchable_learner():
+    """Return the test's learner process, started, with its module imported and multiprocessing's helpers running.
 
-    def join(self, timeout=None):
-        joins.append((self, timeout))
-        return original(self, timeout)
-
-    BaseProcess.join = join
-    try:
-        yield joins
-    finally:
-        BaseProcess.join = original
-
-
-class AliveTogether(threading.Thread):
-    """Samples, every SAMPLE_S, how many of the started processes are alive (neither ended nor a zombie).
-
-    Reads their status with psutil and never waits on them, so it cannot reap a child the learner's
-    join() is waiting for.
+    So a watch of its process tree that starts now counts only the learner's own processes
+    (learner.py starts the helpers first), and no clock started now times an import.
     """
-
-    def __init__(self, started: list[BaseProcess]) -> None:
-        super().__init__(daemon=True)
-        self.started = started
-        self.halt = threading.Event()
-        self.most = 0
-
-    def run(self) -> None:
-        while not self.halt.wait(SAMPLE_S):
-            alive = 0
-            for process in list(self.started):
-                with contextlib.suppress(psutil.Error, ValueError, AttributeError):
-                    alive += psutil.Process(process.pid).status() != psutil.STATUS_ZOMBIE
-            self.most = max(self.most, alive)
-
-    def __enter__(self) -> "AliveTogether":
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.halt.set()
-        self.join(timeout=5)
+    learner = learner_process()
+    return learner
 
 
 @points(1)
@@ -100,18 +57,20 @@ def test_one_worker_counts_exactly():
 def test_no_lost_updates_under_contention():
     """Four worker processes adding 100 000 times each end at exactly 400 000, in each of three calls."""
     expected = WORKERS * INCREMENTS
-    with counting_process_starts() as started, AliveTogether(started) as watcher:
+    learner = watchable_learner()  # before the watch starts
+    # A worker adding 100 000 times under the lock lives 0.3 s or more: the watch, every 10 ms, sees each one.
+    with ProcessWatch(learner) as watch:
         got = [ex.count_safely(WORKERS, INCREMENTS) for _ in range(CALLS)]
     assert got == [expected] * CALLS, (
         f"Called count_safely({WORKERS}, {INCREMENTS}) {CALLS} times; got {got!r}, expected {expected} every time."
         + lost_update_nudge(got, expected)
     )
-    assert len(started) >= WORKERS * CALLS, (
+    assert watch.started >= WORKERS * CALLS, (
         f"Called count_safely({WORKERS}, {INCREMENTS}) {CALLS} times; it returned {expected} each time but started "
-        f"{len(started)} process(es) in all, expected {WORKERS * CALLS}: the counting must be done by "
+        f"{watch.started} process(es) in all, expected {WORKERS * CALLS}: the counting must be done by "
         f"{WORKERS} worker processes sharing one counter, not worked out in the parent."
     )
-    assert watcher.most >= 2, (
+    assert watch.most_alive >= 2, (
         f"Called count_safely({WORKERS}, {INCREMENTS}) {CALLS} times; it returned {expected} each time, but its "
         "processes never ran at the same time: each one ended before the next started, so none could lose "
         "another's update. Start every process first, then join them all: the counter must stay exact while "
@@ -124,17 +83,9 @@ def test_no_lost_updates_under_contention():
 def test_add_increments_is_safe_on_its_own():
     """add_increments, run by four processes the check starts on its own Value, loses no update."""
     increments = INCREMENTS
-    counter = mp.Value("i", 0)
-    errors = mp.SimpleQueue()  # a few short messages at most: join() before reading them cannot block
-    processes = [
-        mp.Process(target=run_add_increments, args=(counter, increments, errors)) for _ in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(timeout=JOIN_TIMEOUT_S)
-    if not errors.empty():
-        error = errors.get()
+    seen = in_learner_process(probes.add_increments_together, WORKERS, increments)
+    error = seen["error"]
+    if error is not None:
         assert "NotImplementedError" not in error, (
             f"Ran add_increments(counter, {increments}) in {WORKERS} processes; it still raises {error}. "
             "Replace the `raise NotImplementedError` line in add_increments with your code."
@@ -143,27 +94,27 @@ def test_add_increments_is_safe_on_its_own():
             f"Ran add_increments(counter, {increments}) in {WORKERS} processes; it raised {error} in a child."
         )
     expected = WORKERS * increments
-    assert counter.value == expected, (
+    value = seen["value"]
+    assert value == expected, (
         f"Ran add_increments(counter, {increments}) in {WORKERS} processes on one Value; it ended at "
-        f"{counter.value}, expected {expected}." + lost_update_nudge([counter.value], expected)
+        f"{value}, expected {expected}." + lost_update_nudge([value], expected)
     )
 
 
 @points(1)
 def test_every_worker_is_joined_with_a_timeout():
     """count_safely(3, 1000) joins each of its processes, with a timeout, before it returns."""
-    with counting_process_starts() as started, recording_joins() as joins:
-        got = ex.count_safely(3, 1000)
+    seen = in_learner_process(probes.starts_and_joins, 3, 1000)
+    got = seen["got"]
     call = "Called count_safely(3, 1000)"
     assert got == 3000, f"{call}; got {got!r}, expected 3000."
-    joined = {id(process) for process, _ in joins}
-    never = [process.pid for process in started if id(process) not in joined]
+    never = seen["never_joined"]
     assert not never, (
-        f"{call}; it returned 3000, but {len(never)} of its {len(started)} process(es) were never joined "
+        f"{call}; it returned 3000, but {len(never)} of its {seen['started']} process(es) were never joined "
         f"(pids {never}): a process that ended and was not joined stays a zombie, and one still running "
         "outlives the call. Join every process, in a loop after the loop that starts them."
     )
-    untimed = [process.pid for process, timeout in joins if timeout is None]
+    untimed = seen["untimed"]
     assert not untimed, (
         f"{call}; it joined its processes without a timeout (pids {untimed}): a worker that hangs would hang "
         "count_safely forever. Join each with timeout=JOIN_TIMEOUT_S."
@@ -173,11 +124,13 @@ def test_every_worker_is_joined_with_a_timeout():
 @points(1)
 def test_the_work_happens_in_worker_processes():
     """count_safely(3, 1000) starts three processes to do the counting, and count_safely(0, 1000) returns 0."""
-    with counting_process_starts() as started:
-        got = ex.count_safely(3, 1000)
+    # A forked worker adding 1 000 times can end within a few ms, too soon for the process tree's watch
+    # to see every one: the starts are counted inside the learner's process.
+    seen = in_learner_process(probes.starts_and_joins, 3, 1000)
+    got, started = seen["got"], seen["started"]
     assert got == 3000, f"Called count_safely(3, 1000); got {got!r}, expected 3000."
-    assert len(started) >= 3, (
-        f"Called count_safely(3, 1000); it returned 3000 but started {len(started)} process(es), expected 3: "
+    assert started >= 3, (
+        f"Called count_safely(3, 1000); it returned 3000 but started {started} process(es), expected 3: "
         "the increments must be done by the worker processes, one mp.Process per worker."
     )
     got = ex.count_safely(0, 1000)

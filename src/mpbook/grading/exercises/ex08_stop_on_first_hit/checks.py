@@ -2,16 +2,20 @@
 
 is_hit is mpbook.practice.check_item with a log folder: every call it gets, in whichever process,
 is written there, so the checks see how many items each worker tested, and when, and after the hit.
+The learner's module runs in a process of its own (ISOLATED below): the checks count its workers
+from the trusted side, through the process tree; only the workers' exit codes come from probes.py.
 """
 
 import functools
-import os
-import tempfile
 from collections import Counter
 
-from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import exercise, folder_for_learner, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex08_stop_on_first_hit import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.practice import check_item, read_records
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex08_stop_on_first_hit")
 
@@ -21,12 +25,18 @@ MOST_CALLS = STOP_ITEMS // 4  # stopping at the hit: about 10-20 calls; a worker
 LATE_S = 0.25  # a worker sees the Event 20 ms after the hit; 0.25 s allows for a descheduled one
 
 
-def searching(call: str, items, hits, workers: int, seconds: float = 0.0):
-    """Return (what first_hit returned, the calls is_hit got), or fail the test if first_hit hangs."""
-    with tempfile.TemporaryDirectory(prefix="mpbook-ex08-") as log_dir:
+def searching(call: str, items, hits, workers: int, seconds: float = 0.0, probe=None):
+    """Return (what first_hit returned, the calls is_hit got), or fail the test if first_hit hangs.
+
+    With a probe, first_hit is called through it, and what the probe returns comes back instead.
+    """
+    with folder_for_learner() as log_dir:
         is_hit = functools.partial(check_item, hits=frozenset(hits), seconds=seconds, log_dir=log_dir)
         try:
-            got, _seconds = call_with_limit(LIMIT_S, ex.first_hit, items, is_hit, workers=workers)
+            if probe is None:
+                got, _seconds = call_with_limit(LIMIT_S, ex.first_hit, items, is_hit, workers=workers)
+            else:
+                got, _seconds = call_with_limit(LIMIT_S, in_learner_process, probe, items, is_hit, workers)
         except DidNotReturn:
             raise AssertionError(
                 f"Called {call}; it had not returned after {LIMIT_S} s (the search takes well under a second). "
@@ -34,6 +44,16 @@ def searching(call: str, items, hits, workers: int, seconds: float = 0.0):
                 "Event is set, the chunks left return at once."
             ) from None
         return got, read_records(log_dir)
+
+
+def watchable_learner():
+    """Return the test's learner process, started, with its module imported and multiprocessing's helpers running.
+
+    So a watch of its process tree that starts now counts only the learner's own processes
+    (learner.py starts the helpers first), and no clock started now times an import.
+    """
+    learner = learner_process()
+    return learner
 
 
 @points(1)
@@ -62,8 +82,11 @@ def test_every_item_tested_once_in_the_workers():
     """With no hit, each item is tested exactly once, by `workers` processes, none of it in this one."""
     items = list(range(30))
     call = "first_hit(list(range(30)), is_hit, workers=3) with no hit"
-    with counting_process_starts() as started:
+    learner = watchable_learner()  # before the watch starts
+    # Pool workers live from the pool's start to its join, 50 ms or more here: the watch sees each one.
+    with ProcessWatch(learner) as watch:
         got, calls = searching(call, items, set(), workers=3, seconds=0.005)
+    started = watch.started
     assert got is None, f"Called {call}; got {got!r}, expected None."
     tested = Counter(record.item for record in calls)
     missing = sorted(set(items) - set(tested))
@@ -74,11 +97,11 @@ def test_every_item_tested_once_in_the_workers():
         "item exactly once: chunks that cover every item, once, each sent as one task."
     )
     pids = {record.pid for record in calls}
-    assert os.getpid() not in pids, (
+    assert learner.process.pid not in pids, (
         f"Called {call}; some items were tested in this process: the search must run in the worker processes."
     )
-    assert len(started) == 3, (
-        f"Called {call}; {len(started)} process(es) were started, expected 3: mp.Pool(workers, ...), a pool "
+    assert started == 3, (
+        f"Called {call}; {started} process(es) were started, expected 3: mp.Pool(workers, ...), a pool "
         "of `workers` processes."
     )
 
@@ -106,16 +129,18 @@ def test_others_stop_after_the_hit():
 def test_workers_end_by_themselves():
     """After a hit, every worker has ended on its own (exit code 0) when first_hit returns: none terminated, none left running."""
     call = "first_hit(list(range(200)), is_hit, workers=3) with 4 the only hit"
-    with counting_process_starts() as started:
-        got, _ = searching(call, list(range(200)), {4}, workers=3, seconds=STOP_S)
+    learner = watchable_learner()  # before the watch starts
+    with ProcessWatch(learner) as watch:
+        seen, _ = searching(call, list(range(200)), {4}, workers=3, seconds=STOP_S, probe=probes.exit_codes)
+    alive = [process.pid for process in learner.descendants()]
+    got = seen["got"]
     assert got == 4, f"Called {call}; got {got!r}, expected 4."
-    assert started, f"Called {call}; no process was started: search in worker processes."
-    alive = [process.pid for process in started if process.is_alive()]
+    assert watch.started, f"Called {call}; no process was started: search in worker processes."
     assert not alive, (
         f"Called {call}; it returned while worker(s) {alive} were still running. Once every chunk has "
         "answered, pool.close() and pool.join(): the workers end by themselves."
     )
-    codes = [process.exitcode for process in started]
+    codes = seen["codes"]
     assert all(code == 0 for code in codes), (
         f"Called {call}; the workers' exit codes were {codes}, expected all 0. A negative code is a worker "
         "stopped by a signal (-15: terminate(), which leaving a `with mp.Pool` block calls). Do not stop them "

@@ -1,15 +1,29 @@
-"""Checks for ex10_manager_word_count."""
+"""Checks for ex10_manager_word_count.
 
+The contention test watches the learner's processes from the trusted side, through the process
+tree: how many were started, and whether one of them was a manager (a process listening for its
+proxies' connections). The learner's module runs in a process of its own (ISOLATED below), so
+nothing it does there can change what is seen here. add_line needs a Manager's proxies, which
+cannot cross the boundary: probes.py starts the Manager in the learner's process and calls
+add_line there, and the checks here judge what it saw.
+"""
+
+import builtins
 import contextlib
-import importlib
-import multiprocessing as mp
 import random
+import socket
+import time
 from collections import Counter
-from multiprocessing.managers import BaseManager
-from multiprocessing.process import BaseProcess
 
-from mpbook.grading.checking import deadline, exercise, points
+import psutil
+
+from mpbook.grading import channel
+from mpbook.grading.boundary import WATCH_S, LearnerRaised, ProcessWatch
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex10_manager_word_count import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex10_manager_word_count")
 
@@ -20,6 +34,9 @@ DOCUMENTS, LINES, WORKERS, CALLS = 3, 300, 3, 3
 # A lock held by a worker that died: add_line, given LOCK_TIMEOUT_S = HELD_TIMEOUT_S, must give up
 # after about that long; HELD_LIMIT_S leaves room for a busy machine, and is far below `with lock:`'s forever.
 HELD_TIMEOUT_S, HELD_LIMIT_S = 0.5, 5
+PROBE_LIMIT_S = (
+    30  # the probes start a Manager (~0.3 s under spawn) around an add_line bounded by HELD_LIMIT_S
+)
 
 
 def make_documents(seed: int, documents: int = DOCUMENTS, lines: int = LINES) -> list[str]:
@@ -41,12 +58,12 @@ def nudge(got, expected: list[dict[str, int]]) -> str:
         " Return results[:], a plain list of plain dicts, while the manager is still running: "
         "a proxy is useless once the manager has shut down."
     )
-    if "Proxy" in type(got).__name__:
-        return f" count_words returned a {type(got).__name__}." + proxy_advice
+    if "Proxy" in kind_of(got):
+        return f" count_words returned a {kind_of(got)}." + proxy_advice
     if not isinstance(got, list) or len(got) != len(expected):
         return " Return a list with one dict per document, in the order of the documents."
     if not all(isinstance(counts, dict) for counts in got):
-        kinds = sorted({type(counts).__name__ for counts in got})
+        kinds = sorted({kind_of(counts) for counts in got})
         return f" The list holds {', '.join(kinds)}, not plain dicts." + proxy_advice
     if any(expected) and not any(got):
         return (
@@ -62,38 +79,66 @@ def nudge(got, expected: list[dict[str, int]]) -> str:
     return " Count str.split()'s words, line by line, and add each line's counts to its own document's dict."
 
 
-@contextlib.contextmanager
-def counting_starts():
-    """Count the processes and the managers started while the block runs."""
-    started = {"processes": 0, "managers": 0}
-    original_process_start, original_manager_start = BaseProcess.start, BaseManager.start
+def kind_of(value) -> str:
+    """Return the name of value's type; for an object that came back as Opaque, the name of the learner's type."""
+    if isinstance(value, channel.Opaque):
+        return value.type_name.rsplit(".", 1)[-1]
+    return type(value).__name__
 
-    def process_start(self):
-        started["processes"] += 1
-        return original_process_start(self)
 
-    def manager_start(self, *args, **kwargs):
-        started["managers"] += 1
-        return original_manager_start(self, *args, **kwargs)
+def proxy_used_after_shutdown(exc: LearnerRaised) -> bool:
+    """True if the learner's code raised an OSError or EOFError: what a proxy does once its manager has shut down."""
+    raised = getattr(builtins, exc.raised.type_name, None)
+    return isinstance(raised, type) and issubclass(raised, (OSError, EOFError))
 
-    BaseProcess.start, BaseManager.start = process_start, manager_start
-    try:
-        yield started
-    finally:
-        BaseProcess.start, BaseManager.start = original_process_start, original_manager_start
+
+def is_listening(process: psutil.Process) -> bool:
+    """True if the process has a socket bound to an address: a manager's server waiting for its proxies."""
+    with contextlib.suppress(psutil.Error):
+        for connection in process.net_connections(kind="all"):
+            if connection.family == socket.AF_UNIX:
+                if connection.laddr:
+                    return True
+            elif connection.status == psutil.CONN_LISTEN:
+                return True
+    return False
+
+
+class ManagerWatch(ProcessWatch):
+    """A ProcessWatch that also counts the processes seen listening for connections (managers' servers)."""
+
+    def __init__(self, learner) -> None:
+        super().__init__(learner)
+        self.listening: set[tuple[int, float]] = set()
+
+    @property
+    def managers(self) -> int:
+        return len(self.listening)
+
+    def __enter__(self) -> "ManagerWatch":
+        super().__enter__()
+        return self
+
+    def run(self) -> None:
+        while True:
+            alive = self.learner.descendants()
+            now = time.monotonic()
+            for process in alive:
+                with contextlib.suppress(Exception):
+                    key = (process.pid, process.create_time())
+                    self.seen.setdefault(key, now)
+                    if key not in self.listening and is_listening(process):
+                        self.listening.add(key)
+            self.most_alive = max(self.most_alive, len(alive))
+            if self.halt.wait(WATCH_S):
+                return
 
 
 @points(1)
 def test_add_line_writes_its_counts_back():
     """add_line(results, lock, 0, "spam eggs spam") adds to the first document's dict in a manager list."""
-    with mp.Manager() as manager:
-        results = manager.list([{"spam": 1}, {}])
-        lock = manager.Lock()
-        ex.add_line(results, lock, 0, "spam eggs spam")
-        got = results[:]
-        released = lock.acquire(timeout=1)
-        if released:
-            lock.release()
+    seen = in_learner_process(probes.writes_back, [{"spam": 1}, {}], 0, "spam eggs spam")
+    got, released = seen["got"], seen["released"]
     call = (
         'Called add_line(results, lock, 0, "spam eggs spam") with results = manager.list([{"spam": 1}, {}])'
     )
@@ -115,9 +160,12 @@ def test_one_document():
     documents = ["the cat\nthe hat\n"]
     try:
         got = ex.count_words(documents, 2)
-    except (OSError, EOFError) as exc:  # a proxy used after its manager shut down cannot connect
+    except LearnerRaised as exc:  # a proxy used after its manager shut down cannot connect
+        if not proxy_used_after_shutdown(exc):
+            raise
         raise AssertionError(
-            f"Called count_words({documents!r}, 2); it raised {type(exc).__name__}: {exc}. That is what a proxy "
+            f"Called count_words({documents!r}, 2); it raised {exc.raised.type_name}: {exc.raised.message}. "
+            "That is what a proxy "
             "does once its manager has shut down: it cannot reach it any more. Return results[:], a plain "
             "list of plain dicts, inside the `with mp.Manager() as manager:` block."
         ) from None
@@ -143,33 +191,26 @@ def test_empty_documents():
 @points(1)
 def test_add_line_gives_up_on_a_held_lock():
     """With the lock held elsewhere (a worker that died holding it), add_line raises after LOCK_TIMEOUT_S instead of waiting forever."""
-    module = importlib.import_module(ex.__name__)
     call = (
         f'Called add_line(results, lock, 0, "spam") with LOCK_TIMEOUT_S = {HELD_TIMEOUT_S} while another '
         "process held the lock (as a worker that died holding it would)"
     )
-    with mp.Manager() as manager:
-        results = manager.list([{}])
-        lock = manager.Lock()
-        lock.acquire()
-        saved = module.LOCK_TIMEOUT_S
-        module.LOCK_TIMEOUT_S = HELD_TIMEOUT_S
-        try:
-            _, seconds = call_with_limit(HELD_LIMIT_S, module.add_line, results, lock, 0, "spam")
-        except DidNotReturn:
-            raise AssertionError(
-                f"{call}; it was still waiting after {HELD_LIMIT_S} s. Does it wait at most LOCK_TIMEOUT_S? "
-                "`with lock:` waits forever: when a worker dies holding the lock, every other worker hangs. "
-                "`with acquired(lock, LOCK_TIMEOUT_S):` raises TimeoutError when the time is up."
-            ) from None
-        except NotImplementedError:
-            raise
-        except Exception:  # noqa: BLE001 - giving up with an error is what is asked
-            return
-        finally:
-            module.LOCK_TIMEOUT_S = saved
-            lock.release()  # lets a learner's add_line still waiting for it finish, before the manager stops
-        got = results[:]
+    waiting = AssertionError(
+        f"{call}; it was still waiting after {HELD_LIMIT_S} s. Does it wait at most LOCK_TIMEOUT_S? "
+        "`with lock:` waits forever: when a worker dies holding the lock, every other worker hangs. "
+        "`with acquired(lock, LOCK_TIMEOUT_S):` raises TimeoutError when the time is up."
+    )
+    try:
+        seen, _ = call_with_limit(
+            PROBE_LIMIT_S, in_learner_process, probes.held_lock, HELD_TIMEOUT_S, HELD_LIMIT_S, "spam"
+        )
+    except DidNotReturn:
+        raise waiting from None
+    if seen["outcome"] == "waiting" or seen["seconds"] > HELD_LIMIT_S:
+        raise waiting
+    if seen["outcome"] == "raised":  # giving up with an error is what is asked
+        return
+    got, seconds = seen["got"], seen["seconds"]
     raise AssertionError(
         f"{call}; it returned after {seconds:.1f} s without an error, and results became {got!r}: it updated "
         "the counts without holding the lock. Hold it from the read to the write-back, waiting at most "
@@ -181,10 +222,12 @@ def test_add_line_gives_up_on_a_held_lock():
 @deadline(60)
 def test_no_lost_updates_when_workers_share_a_document():
     """Three documents of 300 lines on three workers are counted exactly, in each of three calls, through a Manager."""
+    learner = learner_process()  # started (and the learner's module imported) before the first call
     for seed in range(CALLS):
         documents = make_documents(seed)
-        with counting_starts() as started:
+        with ManagerWatch(learner) as watch:
             got = ex.count_words(documents, WORKERS)
+        started = {"processes": watch.started, "managers": watch.managers}
         expected = expected_counts(documents)
         call = f"Called count_words({DOCUMENTS} documents of {LINES} lines, {WORKERS})"
         if got != expected:

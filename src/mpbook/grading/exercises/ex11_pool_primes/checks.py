@@ -1,12 +1,23 @@
-"""Checks for ex11_pool_primes."""
+"""Checks for ex11_pool_primes.
+
+The learner's module runs in a process of its own (ISOLATED below). The checks see from the trusted
+side, through the process tree and the learner's process's CPU time, which processes were started,
+which ones computed, and when; only the process count of a small, few-ms count comes from probes.py.
+"""
 
 import os
 import time
 
+import psutil
+
 import mpbook
-from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex11_pool_primes import probes
 from mpbook.grading.measuring import RunningWorkers
 from mpbook.workers import count_primes
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex11_pool_primes")
 
@@ -31,11 +42,27 @@ def nudge(got, expected: int) -> str:
     )
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """Return the CPU time a process has spent itself (its children's not included)."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def timed(func, *args, **kwargs):
     """Return (func(*args, **kwargs), its wall-clock time in seconds)."""
     started = time.perf_counter()
     result = func(*args, **kwargs)
     return result, time.perf_counter() - started
+
+
+def watchable_learner():
+    """Return the test's learner process, started, with its module imported and multiprocessing's helpers running.
+
+    So a watch of its process tree that starts now counts only the learner's own processes
+    (learner.py starts the helpers first), and no clock started now times an import.
+    """
+    learner = learner_process()
+    return learner
 
 
 @points(1)
@@ -56,14 +83,19 @@ def test_any_number_of_chunks_and_workers():
     """Any number of chunks, even more chunks than numbers, gives the serial count (no gap, no overlap), on `workers` processes."""
     # 10 010 = 3 x 3336 + 2, and 10 009 is prime: ranges of stop // chunks numbers miss it. 10 007 in 7
     # chunks has primes at two inner bounds: ranges that include their end count them twice.
+    learner = watchable_learner()  # before the watch starts
     for stop, workers, chunks in ((10_007, 2, 1), (10_010, 3, 3), (10_007, 3, 7), (20, 2, 50)):
-        with counting_process_starts() as started:
-            got = ex.count_primes_parallel(stop, workers=workers, chunks=chunks)
+        # The starts are counted inside (these pools can end within a few ms); the tree is watched too.
+        with ProcessWatch(learner) as watch:
+            seen = in_learner_process(probes.starts, stop, workers, chunks)
+        got, started = seen["got"], seen["started"]
+        if watch.started > workers:
+            started = watch.started
         expected = count_primes(0, stop)
         call = f"Called count_primes_parallel({stop}, workers={workers}, chunks={chunks})"
         assert got == expected, f"{call}; got {got!r}, expected {expected}." + nudge(got, expected)
-        assert len(started) == workers, (
-            f"{call}; the count was right, but {len(started)} process(es) were started, expected {workers}: "
+        assert started == workers, (
+            f"{call}; the count was right, but {started} process(es) were started, expected {workers}: "
             "a pool of `workers` processes, mp.Pool(processes=workers). (mp.Pool() alone starts one per CPU, "
             f"{os.cpu_count()} here, whatever `workers` says.)"
         )
@@ -73,10 +105,14 @@ def test_any_number_of_chunks_and_workers():
 @deadline(40)
 def test_work_runs_in_the_workers():
     """The counting runs in `workers` pool processes: this process spends almost no CPU time on it."""
-    with counting_process_starts() as started:
-        cpu_started = time.process_time()
+    learner = watchable_learner()  # before the CPU clock starts
+    parent = psutil.Process(learner.process.pid)
+    # Each worker counts for 0.25 s or more: the watch, every 10 ms, sees it.
+    with ProcessWatch(learner) as watch:
+        cpu_started = cpu_seconds(parent)
         got = ex.count_primes_parallel(WORK_STOP, workers=2)
-        parent_cpu = time.process_time() - cpu_started
+        parent_cpu = cpu_seconds(parent) - cpu_started
+    started = watch.started
     cpu_started = time.process_time()
     expected = count_primes(0, WORK_STOP)
     serial_cpu = time.process_time() - cpu_started
@@ -88,8 +124,8 @@ def test_work_runs_in_the_workers():
         "Hand the ranges to the pool (starmap_async) and only add up the counts here. Threads will not do: "
         "they run in this process, one at a time (the GIL)."
     )
-    assert len(started) >= 2, (
-        f"{call}; the count was right, but {len(started)} process(es) were started, expected 2: "
+    assert started >= 2, (
+        f"{call}; the count was right, but {started} process(es) were started, expected 2: "
         "run the ranges on mp.Pool(workers)."
     )
 
@@ -112,9 +148,10 @@ def test_faster_than_serial():
         return
     call = f"Called count_primes_parallel({SPEED_STOP}, workers=2)"
     expected, serial = timed(count_primes, 0, SPEED_STOP)
+    learner = watchable_learner()  # before the clock starts
     tries = []
     for _ in range(SPEED_TRIES):
-        with RunningWorkers() as workers:
+        with RunningWorkers(learner.process.pid) as workers:  # the learner's process's workers
             got, parallel = timed(ex.count_primes_parallel, SPEED_STOP, workers=2)
         assert got == expected, f"{call}; got {got!r}, expected {expected}." + nudge(got, expected)
         busy, together = workers.busy(), workers.together()

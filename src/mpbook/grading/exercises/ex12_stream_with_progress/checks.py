@@ -1,16 +1,20 @@
-"""Checks for ex12_stream_with_progress."""
+"""Checks for ex12_stream_with_progress.
 
-import contextlib
-import math
-import multiprocessing as mp
-import multiprocessing.pool
+The learner's module runs in a process of its own (ISOLATED below). The results, the time a run
+with a deadline takes and the workers it leaves running are seen from the trusted side; the
+progress callback's calls and their times, the messages imap_unordered sends and the type of the
+error raised at the deadline are seen from inside, by probes.py.
+"""
+
 import time
 
-from mpbook import _leaks
-from mpbook.grading.checking import exercise, points
+from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex12_stream_with_progress import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import sleep_for
 from mpbook.workers import square
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex12_stream_with_progress")
 
@@ -26,22 +30,11 @@ TIMEOUT_S = 0.5  # the deadline given for a run whose second task sleeps STUCK_S
 STUCK_S = 10.0
 
 
-class Progress:
-    """A progress callback that records each call and when it came (time.monotonic())."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple] = []
-        self.times: list[float] = []
-
-    def __call__(self, *args) -> None:
-        self.times.append(time.monotonic())
-        self.calls.append(args)
-
-
-def streaming(call: str, *args, **kwargs):
-    """Return what stream(*args, **kwargs) returned, or fail the test if it has not returned within LIMIT_S."""
+def streaming(call: str, function, *args, **kwargs):
+    """Return what function(*args, **kwargs) returned (ex.stream, or a probe calling stream), or fail the test if
+    it has not returned within LIMIT_S."""
     try:
-        got, _seconds = call_with_limit(LIMIT_S, ex.stream, *args, **kwargs)
+        got, _seconds = call_with_limit(LIMIT_S, function, *args, **kwargs)
     except DidNotReturn:
         raise AssertionError(
             f"Called {call}; it had not returned after {LIMIT_S} s, and this takes about a second. Does it "
@@ -50,26 +43,14 @@ def streaming(call: str, *args, **kwargs):
     return got
 
 
-@contextlib.contextmanager
-def counting_messages():
-    """Collect, for every Pool.imap_unordered call made while the block runs, how many messages it sends.
-
-    A message is one task: a chunk of `chunksize` items of the iterable it was given. So this counts
-    chunks cut by imap_unordered (its chunksize) and chunks cut by hand (each item a list) alike.
-    """
-    messages = []
-    original = multiprocessing.pool.Pool.imap_unordered
-
-    def imap_unordered(self, func, iterable, chunksize=1):
-        iterable = list(iterable)
-        messages.append(math.ceil(len(iterable) / max(1, chunksize)))
-        return original(self, func, iterable, chunksize)
-
-    multiprocessing.pool.Pool.imap_unordered = imap_unordered
-    try:
-        yield messages
-    finally:
-        multiprocessing.pool.Pool.imap_unordered = original
+def settled_descendants(learner, settle_s: float) -> list:
+    """Return the processes the learner's code still runs, waiting up to settle_s for any in its last exit steps."""
+    deadline = time.monotonic() + settle_s
+    while True:
+        left = learner.descendants()
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
 
 
 @points(1)
@@ -78,7 +59,7 @@ def test_every_result():
     for items in (list(range(50)), [7], []):
         shown = "list(range(50))" if len(items) > 5 else repr(items)
         call = f"stream(square, {shown}, workers=2)"
-        got = streaming(call, square, items, workers=2)
+        got = streaming(call, ex.stream, square, items, workers=2)
         expected = sorted(x * x for x in items)
         ok = isinstance(got, list) and sorted(got) == expected
         assert ok, (
@@ -91,14 +72,14 @@ def test_every_result():
 def test_progress_counts_every_result():
     """progress is called once per result, as progress(1, n), progress(2, n), ... progress(n, n)."""
     items = [0.01] * 30
-    progress = Progress()
     call = "stream(sleep_for, [0.01] * 30, workers=2, progress=progress)"
-    got = streaming(call, sleep_for, items, workers=2, progress=progress)
+    seen = streaming(call, in_learner_process, probes.with_progress, sleep_for, items, 2)
+    got, calls = seen["got"], [tuple(args) for args in seen["calls"]]
     complete = isinstance(got, list) and len(got) == len(items)
     assert complete, f"Called {call}; got {got!r:.200}, expected 30 results."
     expected = [(done, len(items)) for done in range(1, len(items) + 1)]
-    assert progress.calls == expected, (
-        f"Called {call}; progress got {progress.calls[:5]!r:.200}... ({len(progress.calls)} calls), expected "
+    assert calls == expected, (
+        f"Called {call}; progress got {calls[:5]!r:.200}... ({len(calls)} calls), expected "
         f"(1, 30), (2, 30), ... (30, 30): one call per result, with how many are done and how many in all."
     )
 
@@ -107,19 +88,17 @@ def test_progress_counts_every_result():
 def test_progress_arrives_as_results_come():
     """With one slow task first, the quick results are reported while it still runs, not all at the end."""
     items = [SLOW_S] + [QUICK_S] * N_QUICK
-    progress = Progress()
     call = f"stream(sleep_for, [{SLOW_S}] + [{QUICK_S}] * {N_QUICK}, workers=2, progress=progress)"
-    got = streaming(call, sleep_for, items, workers=2, progress=progress)
+    seen = streaming(call, in_learner_process, probes.with_progress, sleep_for, items, 2)
+    got, times = seen["got"], seen["times"]
     complete = isinstance(got, list) and sorted(got) == sorted(items)
     assert complete, f"Called {call}; got {got!r:.200}, expected the {len(items)} durations in any order."
-    assert len(progress.times) == len(items), (
-        f"Called {call}; progress was called {len(progress.times)} times, expected {len(items)}."
+    assert len(times) == len(items), (
+        f"Called {call}; progress was called {len(times)} times, expected {len(items)}."
     )
-    last = max(progress.times)
-    early = sum(moment < last - LEAD_S for moment in progress.times)
-    spread = ", ".join(
-        f"{moment - progress.times[0]:.2f}" for moment in progress.times[:: max(1, len(items) // 8)]
-    )
+    last = max(times)
+    early = sum(moment < last - LEAD_S for moment in times)
+    spread = ", ".join(f"{moment - times[0]:.2f}" for moment in times[:: max(1, len(items) // 8)])
     assert early >= EARLY_SHARE * len(items), (
         f"Called {call}; only {early} of {len(items)} progress calls came more than {LEAD_S} s before the last one "
         f"(seconds after the first call, every third: {spread}), expected at least {EARLY_SHARE:.0%}: the quick "
@@ -135,8 +114,8 @@ def test_chunks_for_many_items():
     """10 000 tiny tasks travel in chunks: several items a message, several messages a worker."""
     items = list(range(N_MANY))
     call = f"stream(square, list(range({N_MANY})), workers=2)"
-    with counting_messages() as messages:
-        got = streaming(call, square, items, workers=2)
+    seen = streaming(call, in_learner_process, probes.messages, square, items, 2)
+    got, messages = seen["got"], seen["messages"]
     complete = isinstance(got, list) and sorted(got) == [x * x for x in items]
     assert complete, f"Called {call}; got {got!r:.200}, expected the {N_MANY} squares in any order."
     assert messages, (
@@ -157,11 +136,11 @@ def test_timeout_stops_the_run():
     """A task that would take 10 s makes a run with timeout=0.5 raise multiprocessing.TimeoutError at once, leaving no worker."""
     items = [0.1, STUCK_S, 0.1]
     call = f"stream(sleep_for, {items!r}, workers=2, timeout={TIMEOUT_S})"
-    started = time.perf_counter()
+    learner = learner_process()  # started (and the learner's module imported) before the clock starts
     try:
-        got, seconds = call_with_limit(LIMIT_S / 2, ex.stream, sleep_for, items, workers=2, timeout=TIMEOUT_S)
-    except mp.TimeoutError:
-        seconds = time.perf_counter() - started
+        seen, seconds = call_with_limit(
+            LIMIT_S / 2, in_learner_process, probes.times_out, sleep_for, items, 2, TIMEOUT_S
+        )
     except DidNotReturn:
         raise AssertionError(
             f"Called {call}; it had not returned after {LIMIT_S / 2:g} s, expected multiprocessing.TimeoutError "
@@ -169,13 +148,13 @@ def test_timeout_stops_the_run():
             "imap_unordered's iterator with chunksize > 1 (a plain generator, without a timeout). Send your own "
             "chunks with chunksize=1, and take each with .next(timeout=...), the time left until one deadline."
         ) from None
-    else:
+    if seen["outcome"] == "returned":
         raise AssertionError(
-            f"Called {call}; it returned {got!r:.200} after {seconds:.1f} s, expected multiprocessing.TimeoutError "
+            f"Called {call}; it returned {seen['got']!r:.200} after {seconds:.1f} s, expected multiprocessing.TimeoutError "
             f"after about {TIMEOUT_S} s. Take each chunk with .next(timeout=...), the time left until one deadline "
             "for the whole run."
         )
-    left = _leaks.leftover_children(settle_s=1.0)
+    left = settled_descendants(learner, settle_s=1.0)
     assert not left, (
         f"Called {call}; it raised TimeoutError after {seconds:.1f} s, but {len(left)} process(es) were still running "
         "afterwards. Use the pool in a `with mp.Pool(workers) as pool:` block: leaving it terminates the workers, "

@@ -1,13 +1,22 @@
-"""Checks for ex13_chunksize."""
+"""Checks for ex13_chunksize.
 
+The learner's module runs in a process of its own (ISOLATED below). fast_map needs an executor, and
+an executor cannot be sent there, so probes.py starts one in the learner's process for each test;
+the checks call fast_map on it and time each call from here, the trusted process.
+"""
+
+import contextlib
 import functools
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 
-from mpbook.grading.checking import deadline, exercise, points
+from mpbook.grading import boundary
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex13_chunksize import probes
 from mpbook.workers import square, whoami
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex13_chunksize")
 
@@ -15,7 +24,7 @@ WORKERS = 2
 N_TINY = 10_000
 # chunksize=1 costs 0.1-0.2 ms per task on a loaded 2-core machine (1-2 s for 10 000); chunks of about
 # 1 250 take 5-15 ms: 100-400x faster. Ten times faster leaves a wide margin, and still fails
-# chunksize=1 and chunks of a handful of items.
+# chunksize=1 and chunks of a handful of items. Timing a call across the boundary adds 1-3 ms to both.
 MIN_RATIO = 10
 RUNS = 3  # the learner's version is timed three times and the best counts: one hiccup is forgiven
 MAP_TIMEOUT_S = 60  # 10 000 tasks one per message take a few seconds at worst
@@ -27,24 +36,22 @@ FEWEST, MOST = 2, 8
 SPREAD_WORKERS = 3  # more workers than this machine's 2 CPUs: a fast_map that assumes the CPU count shows
 
 
-class CountingExecutor(ProcessPoolExecutor):
-    """A ProcessPoolExecutor that counts the messages it sends: map() submits one call per chunk."""
+@contextlib.contextmanager
+def started_executor(workers: int = WORKERS):
+    """Start, in the learner's process, an executor whose `workers` processes are all running; shut it down after."""
+    learner_process()  # started (and the learner's module imported) first
+    in_learner_process(probes.start_executor, workers, MAP_TIMEOUT_S)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(boundary.LearnerEnded):  # a process that ended is stopped by the grader
+            in_learner_process(probes.stop_executor)
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.submitted = 0
 
-    def submit(self, *args, **kwargs):
-        self.submitted += 1
-        return super().submit(*args, **kwargs)
-
-
-def started_executor(workers: int = WORKERS) -> CountingExecutor:
-    """Return a CountingExecutor whose `workers` processes are all running (they start on demand otherwise)."""
-    executor = CountingExecutor(max_workers=workers)
-    list(executor.map(whoami, range(workers), [0.2] * workers, timeout=MAP_TIMEOUT_S))
-    executor.submitted = 0
-    return executor
+def fast_map(func, items: list, workers: int):
+    """Return (what fast_map(executor, func, items, workers) returned, messages it sent) on the started executor."""
+    seen = in_learner_process(probes.fast_map, func, items, workers)
+    return seen["got"], seen["messages"]
 
 
 @points(1)
@@ -83,9 +90,9 @@ def test_pick_chunksize():
 @points(1)
 def test_same_results_in_order():
     """fast_map returns func(x) for every item, in input order, for 100 items, one item and none."""
-    with started_executor() as executor:
+    with started_executor():
         for items in (list(range(100)), [5], []):
-            got = ex.fast_map(executor, square, items, WORKERS)
+            got, _ = fast_map(square, items, WORKERS)
             expected = [x * x for x in items]
             assert got == expected, (
                 f"Called fast_map(executor, square, {items if len(items) < 5 else 'list(range(100))'}, {WORKERS}); "
@@ -101,14 +108,13 @@ def test_many_tiny_tasks_are_fast():
     items = list(range(N_TINY))
     expected = [x * x for x in items]
     call = f"fast_map(executor, square, list(range({N_TINY})), {WORKERS})"
-    with started_executor() as executor:
+    with started_executor():
         timings, messages = [], []
         for _ in range(RUNS):
-            executor.submitted = 0
             started = time.perf_counter()
-            got = ex.fast_map(executor, square, items, WORKERS)
+            got, sent = fast_map(square, items, WORKERS)
             timings.append(time.perf_counter() - started)
-            messages.append(executor.submitted)
+            messages.append(sent)
             assert got == expected, f"Called {call}; got {got!r:.200}, expected the squares in order."
         assert min(messages) > 0, (
             f"Called {call}; it returned the right squares but sent no task to the executor: the work must be done "
@@ -116,7 +122,7 @@ def test_many_tiny_tasks_are_fast():
             "of your own would spend more time starting than the tasks take."
         )
         started = time.perf_counter()
-        reference = list(executor.map(square, items, chunksize=1, timeout=MAP_TIMEOUT_S))
+        reference = in_learner_process(probes.reference_map, square, items, MAP_TIMEOUT_S)
         reference_s = time.perf_counter() - started
     assert reference == expected
     best = min(timings)
@@ -136,13 +142,14 @@ def test_every_worker_gets_work():
     items = list(range(400))
     workers = SPREAD_WORKERS
     call = f"Called fast_map(executor, whoami, list(range(400)), {workers}) on an executor of {workers} processes"
-    with started_executor(workers) as executor:
-        got = ex.fast_map(executor, task, items, workers)
-        messages = executor.submitted
+    with started_executor(workers):
+        got, messages = fast_map(task, items, workers)
     tasks = [result[0] for result in got] if isinstance(got, list) else got
     assert tasks == items, f"{call}; results out of order."
     pids = {result[1] for result in got}
-    assert os.getpid() not in pids, f"{call}; some tasks ran in this process: run them on the executor."
+    assert learner_process().process.pid not in pids, (
+        f"{call}; some tasks ran in this process: run them on the executor."
+    )
     chunksize = ex.pick_chunksize(len(items), workers)
     expected = math.ceil(len(items) / chunksize)
     assert messages == expected, (

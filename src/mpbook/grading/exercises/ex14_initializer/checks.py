@@ -1,28 +1,31 @@
 """Checks for ex14_initializer.
 
-The checks hand count_with_table their own build_table: `recording_build` builds the same table,
-and first appends the pid of the process that called it to a file, so the check can count the
-builds and see where they happened. It is a module-level function wrapped in functools.partial,
-so it travels to spawned workers through initargs like any other.
+The checks hand count_with_table their own build_table: mpbook.practice.run_and_record around
+build_prime_table builds the same table, and records the pid of the process that called it in a
+log folder, so the check can count the builds and see where they happened. It is a functools.partial
+of module-level functions, so it travels to spawned workers through initargs like any other.
+The learner's module runs in a process of its own (ISOLATED below); the checks count its workers
+from the trusted side, through the process tree.
 """
 
 import functools
 import itertools
 import os
-import tempfile
-from pathlib import Path
 
-from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import exercise, folder_for_learner, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex14_initializer import probes
 from mpbook.pooling import build_prime_table
+from mpbook.practice import read_records, run_and_record
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex14_initializer")
 
 
-def recording_build(log_path: str, limit: int) -> bytes:
-    """Append this process's pid to log_path, then return build_prime_table(limit)."""
-    with open(log_path, "a", encoding="utf-8") as log:  # one short append: lines from two workers do not mix
-        log.write(f"{os.getpid()}\n")
-    return build_prime_table(limit)
+def learner_limit() -> int:
+    """Return the learner's LIMIT (read in the learner's process: a constant does not cross as an attribute)."""
+    return in_learner_process(probes.limit)
 
 
 def equal_ranges(parts: int, limit: int) -> list[tuple[int, int]]:
@@ -38,8 +41,10 @@ def count_with_table(call: str, *args) -> list:
     except TypeError as exc:
         if "NoneType" not in str(exc):
             raise
+        # The learner's TypeError arrives as a LearnerRaised: its own message, without the type's name.
+        message = exc.raised.message if hasattr(exc, "raised") else exc
         raise AssertionError(
-            f"Called {call}; a worker raised TypeError: {exc}. Its _TABLE was still None: did the pool run "
+            f"Called {call}; a worker raised TypeError: {message}. Its _TABLE was still None: did the pool run "
             "load_table as its initializer, and does load_table say `global _TABLE` before assigning it? "
             "Without `global`, the assignment makes a local variable that vanishes when load_table returns."
         ) from None
@@ -47,20 +52,18 @@ def count_with_table(call: str, *args) -> list:
 
 def run_counting_builds(ranges: list, workers: int) -> tuple[list, list[int]]:
     """Return (count_with_table's answer, the pids of the processes that built a table) for ranges on workers."""
-    with tempfile.TemporaryDirectory(prefix="mpbook-ex14-") as folder:
-        log_path = Path(folder) / "builds.txt"
-        log_path.touch()
-        builder = functools.partial(recording_build, str(log_path))
+    with folder_for_learner() as folder:
+        builder = functools.partial(run_and_record, build_prime_table, folder)  # builder(limit): a table
         got = count_with_table(
             f"count_with_table({len(ranges)} ranges, {workers}, ...)", ranges, workers, builder
         )
-        pids = [int(line) for line in log_path.read_text(encoding="utf-8").split()]
+        pids = [record.pid for record in read_records(folder)]
     return got, pids
 
 
 def assert_built_once_per_worker(call: str, ranges: list, workers: int, got: list, pids: list[int]) -> None:
     """Assert the answer is right and the table was built in at most `workers` worker processes, once each."""
-    table = build_prime_table(ex.LIMIT)
+    table = build_prime_table(learner_limit())
     expected = [sum(table[start:stop]) for start, stop in ranges]
     assert got == expected, f"Called {call}; got {got!r}, expected {expected!r}."
     assert pids, (
@@ -68,8 +71,9 @@ def assert_built_once_per_worker(call: str, ranges: list, workers: int, got: lis
         "The checks pass their own build_table, which counts the builds: pass the one you receive to the "
         "initializer in initargs, and build with it."
     )
-    assert os.getpid() not in pids, (
-        f"Called {call}; the table was built in this process, the parent ({pids.count(os.getpid())} time(s)). "
+    parent = learner_process().process.pid  # the process that called count_with_table
+    assert parent not in pids, (
+        f"Called {call}; the table was built in this process, the parent ({pids.count(parent)} time(s)). "
         "A table made in the parent costs the parent the build, then travels to the workers, pickled (with every task, "
         "or in initargs). Build it in each worker: "
         "initializer=load_table, initargs=(build_table, LIMIT)."
@@ -82,6 +86,16 @@ def assert_built_once_per_worker(call: str, ranges: list, workers: int, got: lis
         f"Called {call}; some worker built the table more than once (pids {pids}). Once per worker is enough: "
         "keep it in the module global _TABLE."
     )
+
+
+def watchable_learner():
+    """Return the test's learner process, started, with its module imported and multiprocessing's helpers running.
+
+    So a watch of its process tree that starts now counts only the learner's own processes
+    (learner.py starts the helpers first), and no clock started now times an import.
+    """
+    learner = learner_process()
+    return learner
 
 
 @points(1)
@@ -101,7 +115,7 @@ def test_counts_are_right():
 @points(3)
 def test_table_built_once_per_worker():
     """Sixteen tasks on two workers build the table at most twice, each time in a different worker, never in the parent."""
-    ranges = equal_ranges(16, ex.LIMIT)
+    ranges = equal_ranges(16, learner_limit())
     got, pids = run_counting_builds(ranges, 2)
     assert_built_once_per_worker(
         "count_with_table(16 ranges, 2, build_table=<one that counts>)", ranges, 2, got, pids
@@ -111,13 +125,16 @@ def test_table_built_once_per_worker():
 @points(1)
 def test_three_workers():
     """Nine tasks on three workers (more than this machine's CPUs) run on a pool of three, which builds the table at most three times."""
-    ranges = equal_ranges(9, ex.LIMIT)
+    ranges = equal_ranges(9, learner_limit())
     call = "count_with_table(9 ranges, 3, build_table=<one that counts>)"
-    with counting_process_starts() as started:
+    learner = watchable_learner()  # before the watch starts
+    # Each worker builds a table first (about 0.1 s): the watch, every 10 ms, sees it.
+    with ProcessWatch(learner) as watch:
         got, pids = run_counting_builds(ranges, 3)
     assert_built_once_per_worker(call, ranges, 3, got, pids)
-    assert len(started) == 3, (
-        f"Called {call}; the counts were right, but {len(started)} worker process(es) were started, expected 3: "
+    started = watch.started
+    assert started == 3, (
+        f"Called {call}; the counts were right, but {started} worker process(es) were started, expected 3: "
         "a pool of `workers` processes, ProcessPoolExecutor(workers, ...). (Without it, the pool has one "
         f"process per CPU, {os.cpu_count()} here, whatever `workers` says.)"
     )

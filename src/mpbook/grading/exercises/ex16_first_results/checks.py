@@ -1,10 +1,18 @@
-"""Checks for ex16_first_results."""
+"""Checks for ex16_first_results.
 
-import contextlib
+The checks time every call and count the executor's worker processes from the trusted side, through
+the process tree. The learner's module runs in a process of its own (ISOLATED below), so nothing it
+does there can change what is seen here. What only the learner's process can see (the futures its
+executor's submit returned: how many, still pending, cancelled) comes from probes.py and is judged here.
+"""
+
 import time
-from concurrent.futures import ProcessPoolExecutor
 
-from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex16_first_results import probes
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex16_first_results")
 
@@ -18,33 +26,39 @@ TIME_SHARE = 0.6  # a right answer needs about a quarter of ALL_S; waiting for e
 MIN_CANCELLED = len(SLOW) // 2  # about 25 of the 30 slow tasks have not started when the fourth result comes
 
 
-@contextlib.contextmanager
-def recording_futures():
-    """Collect every future that ProcessPoolExecutor.submit returns while the block runs."""
-    futures = []
-    original_submit = ProcessPoolExecutor.submit
+def spied(durations: list[float], k: int, workers: int) -> tuple[dict, float, int]:
+    """Return (what probes.first_results saw, the call's seconds timed here, processes it started)."""
+    learner = learner_process()  # started (and the learner's module imported) before the clock starts
+    with NewProcesses(learner) as watch:
+        started = time.perf_counter()
+        seen = in_learner_process(probes.first_results, durations, k, workers)
+        elapsed = time.perf_counter() - started
+    return seen, elapsed, watch.started
 
-    def submit(self, *args, **kwargs):
-        future = original_submit(self, *args, **kwargs)
-        futures.append(future)
-        return future
 
-    ProcessPoolExecutor.submit = submit
-    try:
-        yield futures
-    finally:
-        ProcessPoolExecutor.submit = original_submit
+class NewProcesses(ProcessWatch):
+    """A ProcessWatch that leaves out the processes already running when it starts (an earlier call's)."""
+
+    def __enter__(self) -> "NewProcesses":
+        self.before = {process.pid for process in self.learner.descendants()}
+        super().__enter__()
+        return self
+
+    @property
+    def started(self) -> int:
+        return sum(pid not in self.before for pid, _created in self.seen)
 
 
 @points(1)
 def test_quickest_results_in_completion_order():
     """With one 1.2 s task first, the two results returned are the quick ones, in the order they completed."""
     durations = [1.2, 0.3, 0.1, 0.2]
-    with recording_futures() as futures:
-        got = ex.first_results(durations, 2, workers=2)
+    seen, _, processes = spied(durations, 2, 2)
+    got = seen["got"]
     # One worker sleeps 1.2 s on the first task; the other runs 0.3, then 0.1 (done at 0.4 s), then 0.2.
     expected = [0.3, 0.1]
-    assert futures, (
+    submitted = seen["submitted"] if processes else 0  # tasks submitted, and worker processes seen from here
+    assert submitted, (
         f"Called first_results({durations!r}, 2, workers=2); no task was submitted to a ProcessPoolExecutor. "
         "Submit sleep_for(d) for every d with executor.submit."
     )
@@ -66,25 +80,32 @@ def test_returns_without_running_the_rest():
     """Taking 4 results out of 34 tasks cancels the tasks not yet started and returns long before all could run."""
     durations = QUICK + SLOW
     call = f"Called first_results({QUICK!r} + [0.5] * {len(SLOW)}, 4, workers={WORKERS})"
-    started = time.perf_counter()
-    with recording_futures() as futures:
-        got = ex.first_results(durations, 4, workers=WORKERS)
-    elapsed = time.perf_counter() - started
+    seen, elapsed, processes = spied(durations, 4, WORKERS)
+    got = seen["got"]
+    running = [process.pid for process in learner_process().descendants()]
     assert sorted(got) == sorted(QUICK), (
         f"{call}; got {got!r}, expected the four quick ones, {QUICK!r} in any order."
     )
-    pending = [future for future in futures if not future.done()]
+    assert processes, (
+        f"{call}; no worker process was started. Submit sleep_for(d) for every d to a ProcessPoolExecutor."
+    )
+    pending = seen["pending"]
     assert not pending, (
-        f"{call}; it returned while {len(pending)} of its futures were still pending or running. "
+        f"{call}; it returned while {pending} of its futures were still pending or running. "
         "Shut the executor down before returning: shutdown(wait=True, cancel_futures=True) cancels what has not "
         "started and waits for what is running, so no worker is left behind."
     )
-    cancelled = sum(future.cancelled() for future in futures)
+    assert not running, (
+        f"{call}; it returned while its worker process(es) {running} were still running. "
+        "Shut the executor down before returning: shutdown(wait=True, cancel_futures=True) cancels what has not "
+        "started and waits for what is running, so no worker is left behind."
+    )
+    cancelled, submitted = seen["cancelled"], seen["submitted"]
     print(
-        f"{elapsed:.2f} s, {cancelled} of {len(futures)} tasks cancelled; running them all takes {ALL_S:.1f} s"
+        f"{elapsed:.2f} s, {cancelled} of {submitted} tasks cancelled; running them all takes {ALL_S:.1f} s"
     )
     assert cancelled >= MIN_CANCELLED, (
-        f"{call}; it took {elapsed:.1f} s and cancelled {cancelled} of the {len(futures)} tasks, expected at "
+        f"{call}; it took {elapsed:.1f} s and cancelled {cancelled} of the {submitted} tasks, expected at "
         f"least {MIN_CANCELLED} cancelled (running every task takes about {ALL_S:.1f} s). Once you have k results, "
         "cancel the rest: executor.shutdown(wait=True, cancel_futures=True). A `with` block alone runs every "
         "queued task before it ends."
@@ -104,13 +125,15 @@ def test_all_and_none():
     assert sorted(got) == sorted(durations), (
         f"Called first_results({durations!r}, 3, workers=2); got {got!r}, expected all three, in any order."
     )
-    started = time.perf_counter()
-    with recording_futures() as futures:
-        got = ex.first_results(durations, 0, workers=2)
-    elapsed = time.perf_counter() - started
+    seen, elapsed, processes = spied(durations, 0, 2)
+    got = seen["got"]
     assert got == [], f"Called first_results({durations!r}, 0, workers=2); got {got!r}, expected []."
-    assert not futures, (
-        f"Called first_results({durations!r}, 0, workers=2); it submitted {len(futures)} task(s). "
+    assert not seen["submitted"], (
+        f"Called first_results({durations!r}, 0, workers=2); it submitted {seen['submitted']} task(s). "
+        "With k = 0 there is nothing to wait for: return [] before making an executor."
+    )
+    assert not processes, (
+        f"Called first_results({durations!r}, 0, workers=2); it started {processes} process(es). "
         "With k = 0 there is nothing to wait for: return [] before making an executor."
     )
     assert elapsed < 1.0, (
@@ -124,10 +147,10 @@ def test_uses_as_many_processes_as_workers():
     """With workers=3, on a machine of any size, the executor has three worker processes."""
     durations = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3]
     call = f"Called first_results({durations!r}, 3, workers=3)"
-    with counting_process_starts() as started:
+    with ProcessWatch(learner_process()) as watch:
         got = ex.first_results(durations, 3, workers=3)
     assert got == [0.3, 0.3, 0.3], f"{call}; got {got!r}, expected [0.3, 0.3, 0.3]."
-    assert len(started) == 3, (
-        f"{call}; {len(started)} worker process(es) were started, expected 3. Make the executor with `workers` "
+    assert watch.started == 3, (
+        f"{call}; {watch.started} worker process(es) were started, expected 3. Make the executor with `workers` "
         "processes: ProcessPoolExecutor(max_workers=workers). Without it, it has one per CPU."
     )

@@ -3,16 +3,21 @@
 func is mpbook.practice.exit_on with a log folder: it writes down every run of every item (the
 runs that kill their worker included) before it does anything else, so the checks can count how
 many times each item ran, and in which process.
+
+The learner's module runs in a process of its own (ISOLATED below): run_surviving is called there
+and its dict comes back as plain data; the log folder is read here, and the worker processes are
+seen from here, through the process tree.
 """
 
 import functools
-import os
-import tempfile
 from collections import Counter
 
-from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import exercise, folder_for_learner, learner_process, points
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.practice import exit_on, read_records
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex17_survive_dead_worker")
 
@@ -21,7 +26,7 @@ LIMIT_S = 10  # the longest run here needs about 2 s: a few executors started on
 
 def surviving(call: str, items, workers: int, retries: int, **task):
     """Return (what run_surviving returned, how many times each item ran, the pids that ran them)."""
-    with tempfile.TemporaryDirectory(prefix="mpbook-ex17-") as log_dir:
+    with folder_for_learner() as log_dir:
         func = functools.partial(exit_on, log_dir=log_dir, **task)
         try:
             got, _seconds = call_with_limit(
@@ -55,8 +60,10 @@ def test_every_result_when_no_worker_dies():
     """With no task dying, every item runs once, in `workers` processes, and every result comes back."""
     items = list(range(9))
     call = "run_surviving(func, list(range(9)), workers=3, retries=2) where no task kills its worker"
-    with counting_process_starts() as started:
+    learner = learner_process()  # started (and the learner's module imported) before the watch
+    with ProcessWatch(learner) as watch:
         got, runs, pids = surviving(call, items, workers=3, retries=2, seconds=0.1)
+    started = watch.started
     results, lost = unpack(call, got)
     expected = {item: item * item for item in items}
     assert results == expected, f"Called {call}; got results {results!r}, expected {expected!r}."
@@ -64,11 +71,11 @@ def test_every_result_when_no_worker_dies():
     assert max(runs.values()) == 1, (
         f"Called {call}; items ran {dict(runs)} times, expected once each: nothing was lost, so nothing is retried."
     )
-    assert os.getpid() not in pids, (
+    assert learner.process.pid not in pids, (
         f"Called {call}; some items ran in this process: submit them to the executor."
     )
-    assert len(started) == 3, (
-        f"Called {call}; {len(started)} process(es) were started, expected 3: ProcessPoolExecutor(max_workers=workers)."
+    assert started == 3, (
+        f"Called {call}; {started} process(es) were started, expected 3: ProcessPoolExecutor(max_workers=workers)."
     )
 
 

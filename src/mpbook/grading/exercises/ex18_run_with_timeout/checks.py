@@ -1,17 +1,25 @@
-"""Checks for ex18_run_with_timeout."""
+"""Checks for ex18_run_with_timeout.
 
-import contextlib
-import multiprocessing as mp
+The checks time every call and look at each child from the trusted side, by its pid, through the
+process tree: still running, a zombie nobody joined, or gone; and whether any process was left
+behind. The learner's module runs in a process of its own (ISOLATED below), so nothing it does there
+can change what is seen here. What only the child's parent can see (its exit code, whether join() or
+close() was called after its end) comes from probes.py and is judged here.
+"""
+
 import signal
 import time
-from multiprocessing.process import BaseProcess
 
 import psutil
 
-from mpbook.grading.checking import deadline, exercise, points
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex18_run_with_timeout import probes
 from mpbook.messaging import ignore_sigterm_and_sleep
 from mpbook.pooling import EXIT_CODE, exit_abruptly_on
 from mpbook.workers import raise_if_negative, sleep_and_return, square
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex18_run_with_timeout")
 
@@ -19,58 +27,27 @@ SLACK_S = 1.5  # stopping a child takes milliseconds; 1.5 s covers a slow start 
 SETTLE_S = 1  # a child just sent SIGTERM is dead (or a zombie) within milliseconds; 1 s is generous
 
 
-@contextlib.contextmanager
-def watching_processes():
-    """Record every Process started while the block runs: its pid, whether it was joined, its exit code if close()d.
+def watched(func, args: tuple, timeout: float, *, with_ready: bool = False) -> tuple[dict, float]:
+    """Return (what probes.run saw of run_with_timeout(func, args, timeout), its seconds timed here).
 
-    Yields a list of Watched; close() makes a Process unreadable, so its exit code is kept just before.
-    Under forkserver the child is the fork server's, which reaps it: no zombie shows there, so whether
-    join() (or close(), which requires the end) was called is recorded too.
+    The processes seen from here while it ran are added as seen["watched_pids"].
     """
-    seen = []
-    original_start, original_close, original_join = BaseProcess.start, BaseProcess.close, BaseProcess.join
-
-    def start(self):
-        result = original_start(self)
-        seen.append(Watched(self, self.pid))
-        return result
-
-    def close(self):
-        for watched in seen:
-            if watched.process is self and self._popen is not None:
-                watched.closed_exitcode = self._popen.poll()
-        result = original_close(self)
-        for watched in seen:
-            if watched.process is self:
-                watched.reaped = True  # close() raises unless the process has ended and been waited for
-        return result
-
-    def join(self, timeout=None):
-        result = original_join(self, timeout)
-        for watched in seen:
-            if watched.process is self and self._popen is not None and self._popen.poll() is not None:
-                watched.reaped = True
-        return result
-
-    BaseProcess.start, BaseProcess.close, BaseProcess.join = start, close, join
-    try:
-        yield seen
-    finally:
-        BaseProcess.start, BaseProcess.close, BaseProcess.join = original_start, original_close, original_join
+    learner = learner_process()  # started (and the learner's module imported) before the clock starts
+    with ProcessWatch(learner) as watch:
+        started = time.perf_counter()
+        seen = in_learner_process(probes.run, func, args, timeout, with_ready)
+        elapsed = time.perf_counter() - started
+    seen["watched_pids"] = {pid for pid, _created in watch.seen}
+    return seen, elapsed
 
 
-class Watched:
-    """A process the learner's code started."""
-
-    def __init__(self, process: BaseProcess, pid: int) -> None:
-        self.process, self.pid, self.closed_exitcode = process, pid, None
-        self.reaped = False  # set once join() returned after the end, or close() succeeded
-
-    def exitcode(self) -> int | None:
-        """Return the exit code (None while running); reaps the process if it is a zombie, so read it last."""
-        if self.process._popen is None:
-            return self.closed_exitcode
-        return self.process._popen.poll()
+def assert_seen_running(call: str, seen: dict) -> None:
+    """Assert each child the probe reports was seen running from here (they all live a second or more)."""
+    unseen = [child["pid"] for child in seen["children"] if child["pid"] not in seen["watched_pids"]]
+    assert not unseen, (
+        f"Called {call}; the child(ren) {unseen} it reported were never seen running from the grader's side. "
+        "Run func in a real child process: mp.Process(target=run_and_send, ...)."
+    )
 
 
 def state_of(pid: int) -> str:
@@ -82,19 +59,20 @@ def state_of(pid: int) -> str:
     return "zombie" if status == psutil.STATUS_ZOMBIE else "running"
 
 
-def assert_nothing_left(call: str, seen: list, *, killed: bool) -> None:
+def assert_nothing_left(call: str, seen: dict, *, killed: bool) -> None:
     """Assert every process the call started is gone and reaped (and, if killed, ended by a signal)."""
-    assert seen, (
+    children = seen["children"]
+    assert children, (
         f"Called {call}; it started no process. Run func in a child: mp.Process(target=run_and_send, ...)."
     )
-    for watched in seen:
-        state = state_of(watched.pid)
+    for child in children:
+        state = state_of(child["pid"])
         settle_by = time.monotonic() + SETTLE_S
         while state == "running" and time.monotonic() < settle_by:  # a signal just sent takes a moment
             time.sleep(0.02)
-            state = state_of(watched.pid)
+            state = state_of(child["pid"])
         assert state != "running", (
-            f"Called {call}; a second after it returned, its child (pid {watched.pid}) was still running. "
+            f"Called {call}; a second after it returned, its child (pid {child['pid']}) was still running. "
             + (
                 "Stop it when the time is up: terminate(), join(timeout=TERMINATE_GRACE_S), and kill() if it "
                 "is still alive (terminate() sends SIGTERM, which a process can ignore)."
@@ -103,25 +81,25 @@ def assert_nothing_left(call: str, seen: list, *, killed: bool) -> None:
             )
         )
         assert state != "zombie", (
-            f"Called {call}; its child (pid {watched.pid}) had ended but was never joined: it is a zombie, "
+            f"Called {call}; its child (pid {child['pid']}) had ended but was never joined: it is a zombie, "
             "an entry in the process table waiting for its parent to collect the exit status. "
             "join(timeout=REAP_TIMEOUT_S) collects it: call it in every case, after the result came or after "
             "terminate()/kill()."
         )
-        assert watched.reaped, (
-            f"Called {call}; its child (pid {watched.pid}) had ended, but join() was never called on it after "
+        assert child["reaped"], (
+            f"Called {call}; its child (pid {child['pid']}) had ended, but join() was never called on it after "
             "its end. Under fork and spawn it would be a zombie, an entry in the process table waiting for its "
             "parent to collect the exit status: join(timeout=REAP_TIMEOUT_S) collects it. Call it in every case, "
             "after the result came or after terminate()/kill()."
         )
-        exitcode = watched.exitcode()
+        exitcode = child["exitcode"]
         if killed:
             stopped = exitcode is not None and exitcode < 0
             assert stopped, (
                 f"Called {call}; the child ended with exit code {exitcode}, expected a negative one "
                 "(-15 after terminate(), -9 after kill()): the child must be stopped, not left to finish."
             )
-    left = mp.active_children()
+    left = [process.pid for process in learner_process().descendants()]
     assert not left, (
         f"Called {call}; these processes were still alive afterwards: {left}. join() every child."
     )
@@ -130,8 +108,8 @@ def assert_nothing_left(call: str, seen: list, *, killed: bool) -> None:
 @points(1)
 def test_fast_function_returns_its_result():
     """A function that returns in time gives ("ok", its result), and its child is joined."""
-    with watching_processes() as seen:
-        got = ex.run_with_timeout(square, (7,), 20)
+    seen, _ = watched(square, (7,), 20)
+    got = seen["got"]
     assert got == ("ok", 49), (
         f"Called run_with_timeout(square, (7,), 20); got {got!r}, expected ('ok', 49). "
         "The child sends ('ok', func(*args)) and the parent returns what it received."
@@ -148,10 +126,8 @@ def test_large_result_is_not_mistaken_for_a_hang():
     """A function that returns 1 MB at once gives ("ok", those bytes), well before its timeout of 10 s."""
     payload = b"x" * 1_000_000
     call = "run_with_timeout(sleep_and_return, (0, payload), 10) with a payload of 1 MB"
-    started = time.perf_counter()
-    with watching_processes() as seen:
-        got = ex.run_with_timeout(sleep_and_return, (0, payload), 10)
-    elapsed = time.perf_counter() - started
+    seen, elapsed = watched(sleep_and_return, (0, payload), 10)
+    got = seen["got"]
     same = isinstance(got, tuple) and got == ("ok", payload)
     assert same, (
         f"Called {call}; got {got!r:.80}, expected ('ok', payload). A child that sends 1 MB cannot finish "
@@ -169,17 +145,16 @@ def test_large_result_is_not_mistaken_for_a_hang():
 def test_slow_function_is_stopped_at_the_deadline():
     """sleep_and_return(30) with timeout=1 gives ("timeout", None) within about a second, killed and reaped."""
     call = "run_with_timeout(sleep_and_return, (30,), 1)"
-    started = time.perf_counter()
-    with watching_processes() as seen:
-        got = ex.run_with_timeout(sleep_and_return, (30,), 1)
-    elapsed = time.perf_counter() - started
+    seen, elapsed = watched(sleep_and_return, (30,), 1)
+    got = seen["got"]
     assert got == ("timeout", None), f"Called {call}; got {got!r}, expected ('timeout', None)."
     assert elapsed < 1 + SLACK_S, (
         f"Called {call}; it returned after {elapsed:.1f} s, expected about 1 s. "
         "Wait at most `timeout` seconds, then stop the child at once: terminate(), a short join(), kill()."
     )
     assert_nothing_left(call, seen, killed=True)
-    exitcode = seen[0].exitcode()
+    assert_seen_running(call, seen)
+    exitcode = seen["children"][0]["exitcode"]
     if hasattr(signal, "SIGKILL"):  # POSIX: on Windows terminate() and kill() are the same call
         assert exitcode == -signal.SIGTERM, (
             f"Called {call}; the child, which does not ignore SIGTERM, ended with exit code {exitcode}, expected "
@@ -193,16 +168,15 @@ def test_slow_function_is_stopped_at_the_deadline():
 @deadline(30)
 def test_child_that_ignores_sigterm_is_killed():
     """A child that ignores SIGTERM is still stopped: kill() after terminate() did not end it."""
-    ready = mp.Event()  # set by the child once it ignores SIGTERM
     call = "run_with_timeout(ignore_sigterm_and_sleep, (30, ready), 1)"
-    started = time.perf_counter()
-    with watching_processes() as seen:
-        got = ex.run_with_timeout(ignore_sigterm_and_sleep, (30, ready), 1)
-    elapsed = time.perf_counter() - started
+    # ready: an Event made in the learner's process (probes.run), set by the child once it ignores SIGTERM
+    seen, elapsed = watched(ignore_sigterm_and_sleep, (30,), 1, with_ready=True)
+    got = seen["got"]
     assert got == ("timeout", None), f"Called {call}; got {got!r}, expected ('timeout', None)."
     assert_nothing_left(call, seen, killed=True)
-    if hasattr(signal, "SIGKILL") and ready.is_set():
-        exitcode = seen[0].exitcode()
+    assert_seen_running(call, seen)
+    if hasattr(signal, "SIGKILL") and seen["ready"]:
+        exitcode = seen["children"][0]["exitcode"]
         assert exitcode == -signal.SIGKILL, (
             f"Called {call}; the child, which ignores SIGTERM, ended with exit code {exitcode}, "
             f"expected {-signal.SIGKILL} (killed by SIGKILL)."
@@ -217,8 +191,8 @@ def test_child_that_ignores_sigterm_is_killed():
 def test_exception_is_reported():
     """A function that raises gives ("error", "ValueError: negative input: -1")."""
     call = "run_with_timeout(raise_if_negative, (-1,), 20)"
-    with watching_processes() as seen:
-        got = ex.run_with_timeout(raise_if_negative, (-1,), 20)
+    seen, _ = watched(raise_if_negative, (-1,), 20)
+    got = seen["got"]
     expected = ("error", "ValueError: negative input: -1")
     is_error = isinstance(got, tuple) and len(got) == 2 and got[0] == "error"
     assert is_error, (
@@ -236,10 +210,8 @@ def test_exception_is_reported():
 def test_crashed_child_is_an_error_at_once():
     """A child that dies without sending anything gives ("error", ...) with its exit code, without waiting for the timeout."""
     call = "run_with_timeout(exit_abruptly_on, (1, 1), 10)"
-    started = time.perf_counter()
-    with watching_processes() as seen:
-        got = ex.run_with_timeout(exit_abruptly_on, (1, 1), 10)
-    elapsed = time.perf_counter() - started
+    seen, elapsed = watched(exit_abruptly_on, (1, 1), 10)
+    got = seen["got"]
     with_code = (
         isinstance(got, tuple) and len(got) == 2 and got[0] == "error" and str(EXIT_CODE) in str(got[1])
     )

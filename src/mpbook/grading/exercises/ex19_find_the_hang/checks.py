@@ -1,10 +1,20 @@
-"""Checks for ex19_find_the_hang."""
+"""Checks for ex19_find_the_hang.
 
-from mpbook import _leaks
+The learner's module runs in a process of its own (ISOLATED below). What run_with_watchdog and
+square_all return, how long they take and the processes they leave running are seen from the
+trusted side; only how many workers square_all starts (they live a few ms) comes from probes.py.
+"""
+
+import time
+
+from mpbook import _processes
 from mpbook.failures import wait_on_held_lock
-from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex19_find_the_hang import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import sleep_for
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex19_find_the_hang")
 
@@ -15,8 +25,20 @@ SLACK_S = 4  # the dump comes WATCH_S after the child started; starting it takes
 PAYLOAD = 1_000_000  # bytes: more than a pipe holds (64 KB), so it must be read before the child can exit
 
 
+def still_running(settle_s: float) -> list:
+    """Return the processes the learner's code still runs, waiting up to settle_s for any in its last exit steps."""
+    learner = learner_process()
+    deadline = time.monotonic() + settle_s
+    while True:
+        left = learner.descendants()
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
+
+
 def watching(call: str, func, args, seconds):
     """Return (what run_with_watchdog returned, seconds taken), or fail the test if it does not return in time."""
+    learner_process()  # started (and the learner's module imported) before the clock starts
     try:
         return call_with_limit(LIMIT_S, ex.run_with_watchdog, func, args, seconds=seconds)
     except DidNotReturn:
@@ -71,19 +93,27 @@ def test_watchdog_shows_where_it_hangs():
         "With dump_traceback_later(seconds, exit=True, ...) the child ends right after the dump: wait for that "
         "(child.sentinel), not for a long timeout."
     )
-    left = _leaks.leftover_children(settle_s=1.0)
+    left = still_running(settle_s=1.0)
     assert not left, (
-        f"Called {call}; it returned, but {len(left)} process(es) were still running: {_leaks.describe(left)}. "
+        f"Called {call}; it returned, but {len(left)} process(es) were still running: {_processes.describe(left)}. "
         "Make sure the child has ended before returning: exit=True ends it after the dump; kill() and join() "
         "it if it is still alive."
     )
 
 
-def squaring(numbers, workers):
-    """Return (square_all(numbers, workers=workers), seconds), or fail the test if it hangs."""
+def squaring(numbers, workers, counted: bool = False):
+    """Return (square_all(numbers, workers=workers), seconds), or fail the test if it hangs.
+
+    counted: call it through probes.starts, and return (processes it started, seconds) instead.
+    """
     call = f"square_all({numbers!r}, workers={workers})"
+    learner_process()  # started (and the learner's module imported) before the clock starts
     try:
-        got, seconds = call_with_limit(LIMIT_S, ex.square_all, numbers, workers=workers)
+        if counted:
+            seen, seconds = call_with_limit(LIMIT_S, in_learner_process, probes.starts, numbers, workers)
+            got = seen["got"]
+        else:
+            got, seconds = call_with_limit(LIMIT_S, ex.square_all, numbers, workers=workers)
     except DidNotReturn:
         raise AssertionError(
             f"Called {call}; it had not returned after {LIMIT_S} s: it hangs. Look where with "
@@ -92,7 +122,7 @@ def squaring(numbers, workers):
         ) from None
     expected = [x * x for x in numbers]
     assert got == expected, f"Called {call}; got {got!r:.200}, expected {expected!r:.200}."
-    return got, seconds
+    return (seen["started"] if counted else got), seconds
 
 
 @points(2)
@@ -114,13 +144,12 @@ def test_square_all_does_not_hang():
 def test_square_all_uses_workers():
     """square_all still squares in worker processes, at most `workers` of them, and joins them."""
     numbers = list(range(50))
-    with counting_process_starts() as started:
-        squaring(numbers, 3)
-    assert 1 <= len(started) <= 3, (
-        f"Called square_all(list(range(50)), workers=3); {len(started)} process(es) were started, expected up to 3: "
+    started, _ = squaring(numbers, 3, counted=True)
+    alive = [process.pid for process in learner_process().descendants()]
+    assert 1 <= started <= 3, (
+        f"Called square_all(list(range(50)), workers=3); {started} process(es) were started, expected up to 3: "
         "fix the hang, but keep the work in the worker processes."
     )
-    alive = [process.pid for process in started if process.is_alive()]
     assert not alive, (
         f"Called square_all(list(range(50)), workers=3); workers {alive} were still running: join them."
     )

@@ -1,13 +1,18 @@
-"""Checks for ex20_worker_logging."""
+"""Checks for ex20_worker_logging.
+
+The learner's module runs in a process of its own (ISOLATED below). The records run_with_logging
+returns, its QueueListener's thread and the root logger live there, so probes.logging_run describes
+them as plain data and the assertions here judge it; the worker processes and what is left running
+are seen from here, through the process tree.
+"""
 
 import collections
-import logging
-import logging.handlers
-import multiprocessing as mp
-import os
-import threading
 
-from mpbook.grading.checking import counting_process_starts, exercise, points
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex20_worker_logging import probes
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex20_worker_logging")
 
@@ -20,22 +25,27 @@ NO_RECORDS = (
 )
 
 
-def messages_of(records: list) -> list[str]:
-    """Return each record's message, or raise a clear AssertionError if records is not a list of LogRecords."""
-    assert isinstance(records, list), (
-        f"run_with_logging returned a {type(records).__name__}, expected a list."
-    )
-    wrong = [r for r in records if not isinstance(r, logging.LogRecord)]
+def logging_run(items: list, workers: int, **how) -> dict:
+    """Return what probes.logging_run saw of run_with_logging(items, workers=workers) in the learner's process."""
+    return in_learner_process(probes.logging_run, items, workers, **how)
+
+
+def messages_of(seen: dict) -> list[str]:
+    """Return each record's message, or raise a clear AssertionError if what came back is not a list of LogRecords."""
+    records = seen["records"]
+    assert isinstance(records, list), f"run_with_logging returned a {seen['type']}, expected a list."
+    wrong = [record["not_a_record"] for record in records if "not_a_record" in record]
     assert not wrong, (
-        f"run_with_logging returned {wrong[0]!r} among the records, expected logging.LogRecord objects: "
+        f"run_with_logging returned {wrong[0]} among the records, expected logging.LogRecord objects: "
         "return keeper.records, the records the QueueListener handed to the RecordKeeper."
     )
-    return [record.getMessage() for record in records]
+    return [record["message"] for record in records]
 
 
-def assert_each_once(call: str, records: list, items: list) -> None:
+def assert_each_once(call: str, seen: dict, items: list) -> None:
     """Assert there is exactly one "processed <item>" message per item, and nothing else."""
-    got = collections.Counter(messages_of(records))
+    records = messages_of(seen)
+    got = collections.Counter(records)
     expected = collections.Counter(f"processed {item}" for item in items)
     missing = sorted((expected - got).elements())
     extra = sorted((got - expected).elements())
@@ -54,24 +64,28 @@ def assert_each_once(call: str, records: list, items: list) -> None:
 def test_every_message_arrives_once():
     """Twenty items on two workers give twenty records, one "processed <item>" message per item."""
     items = list(range(20))
-    records = ex.run_with_logging(items, workers=2)
-    assert_each_once("run_with_logging(list(range(20)), workers=2)", records, items)
+    seen = logging_run(items, 2)
+    assert_each_once("run_with_logging(list(range(20)), workers=2)", seen, items)
 
 
 @points(1)
 def test_records_come_from_the_workers():
     """Each record was made in a worker process, and names it (processName, process)."""
     items = list(range(10))
-    records = ex.run_with_logging(items, workers=2)
-    messages_of(records)
+    learner = learner_process()
+    seen = logging_run(items, 2)
+    messages_of(seen)
+    records = seen["records"]
     assert records, "Called run_with_logging(list(range(10)), workers=2); got no records." + NO_RECORDS
-    from_here = [r for r in records if r.process == os.getpid() or r.processName == "MainProcess"]
+    # The learner's process is where run_with_logging ran: a record made there was not made in a worker.
+    here = learner.process.pid
+    from_here = [r for r in records if r["process"] == here or r["processName"] == "MainProcess"]
     assert not from_here, (
         f"Called run_with_logging(list(range(10)), workers=2); {len(from_here)} record(s) were made in this process "
-        f"(processName {from_here[0].processName!r}), not in a worker. The records must be the ones log_item "
+        f"(processName {from_here[0]['processName']!r}), not in a worker. The records must be the ones log_item "
         "wrote in the workers, sent through the queue."
     )
-    names = sorted({r.processName for r in records})
+    names = sorted({r["processName"] for r in records})
     assert len(names) <= 2, (
         f"Called run_with_logging(list(range(10)), workers=2); the records name {len(names)} processes, {names}, "
         "expected at most 2 workers."
@@ -81,40 +95,31 @@ def test_records_come_from_the_workers():
 @points(1)
 def test_works_under_spawn():
     """Under spawn, where a worker starts with no logging set up at all, the records still arrive once each."""
-    mp.set_start_method(
-        "spawn", force=True
-    )  # this test's process only: the grader starts a fresh one per test
     items = ["a", "b", "c", "d"]
-    records = ex.run_with_logging(items, workers=2)
-    assert_each_once("run_with_logging(['a', 'b', 'c', 'd'], workers=2) under spawn", records, items)
+    # start_method: set in the learner's process only, which the grader starts afresh for each test
+    seen = logging_run(items, 2, start_method="spawn")
+    assert_each_once("run_with_logging(['a', 'b', 'c', 'd'], workers=2) under spawn", seen, items)
 
 
 @points(1)
 def test_leaves_nothing_behind():
     """Afterwards no listener thread and no worker is running, and the parent's root logger is as it was."""
-    root = logging.getLogger()
-    handlers_before, level_before = list(root.handlers), root.level
-    records = ex.run_with_logging([1, 2, 3], workers=2)
-    assert_each_once("run_with_logging([1, 2, 3], workers=2)", records, [1, 2, 3])
-    listening = [
-        thread
-        for thread in threading.enumerate()
-        if isinstance(
-            getattr(getattr(thread, "_target", None), "__self__", None), logging.handlers.QueueListener
-        )
-    ]
-    assert not listening, (
+    learner = learner_process()
+    seen = logging_run([1, 2, 3], 2)
+    left = [process.pid for process in learner.descendants()]  # seen from here, as the call returned
+    assert_each_once("run_with_logging([1, 2, 3], workers=2)", seen, [1, 2, 3])
+    assert not seen["listeners"], (
         "Called run_with_logging([1, 2, 3], workers=2); its QueueListener thread was still running afterwards. "
         "Call listener.stop() in a finally block, after the pool's `with` block."
     )
-    left = mp.active_children()
     assert not left, (
         f"Called run_with_logging([1, 2, 3], workers=2); processes were still alive afterwards: {left}. "
         "Use the pool in a `with` block."
     )
-    assert (list(root.handlers), root.level) == (handlers_before, level_before), (
+    (handlers_before, level_before), (handlers_after, level_after) = seen["root_before"], seen["root_after"]
+    assert not seen["root_changed"], (
         "Called run_with_logging([1, 2, 3], workers=2); it changed this process's root logger: handlers "
-        f"{handlers_before} -> {root.handlers}, level {level_before} -> {root.level}. Only the workers' root "
+        f"{handlers_before} -> {handlers_after}, level {level_before} -> {level_after}. Only the workers' root "
         "loggers get a QueueHandler (in the initializer); the parent needs only the QueueListener."
     )
     got = ex.run_with_logging([], workers=2)
@@ -123,33 +128,20 @@ def test_leaves_nothing_behind():
     )
 
 
-def listener_threads() -> list[threading.Thread]:
-    """Return the running threads of QueueListeners in this process."""
-    return [
-        thread
-        for thread in threading.enumerate()
-        if isinstance(
-            getattr(getattr(thread, "_target", None), "__self__", None), logging.handlers.QueueListener
-        )
-    ]
-
-
 @points(1)
 def test_listener_stops_when_the_map_raises():
     """When the map raises (an item that cannot be sent to a worker), the listener is stopped all the same."""
-    records = ex.run_with_logging([1, 2], workers=2)
-    assert_each_once("run_with_logging([1, 2], workers=2)", records, [1, 2])
+    seen = logging_run([1, 2], 2)
+    assert_each_once("run_with_logging([1, 2], workers=2)", seen, [1, 2])
     call = "run_with_logging([1, threading.Lock(), 3], workers=2)"
-    try:
-        got = ex.run_with_logging([1, threading.Lock(), 3], workers=2)
-    except Exception:  # noqa: BLE001 -- a lock cannot be pickled: the map raises, as it should
-        pass
-    else:
+    # The lock is made in the learner's process (it cannot be sent there); the map's error is described, not raised.
+    seen = logging_run([1, None, 3], 2, lock_at=1)
+    if seen["raised"] is None:  # a lock cannot be pickled: the map raises, as it should
         raise AssertionError(
-            f"Called {call}; it returned {got!r}, expected the map's error (a lock cannot be pickled) to come out."
+            f"Called {call}; it returned {seen['shown']}, expected the map's error (a lock cannot be pickled) to "
+            "come out."
         )
-    left = listener_threads()
-    assert not left, (
+    assert not seen["listeners"], (
         f"Called {call}; the map raised, as expected, but the QueueListener thread was still running "
         "afterwards. Stop the listener in a `finally:` block, so that it stops whether the map returns or raises."
     )
@@ -159,11 +151,12 @@ def test_listener_stops_when_the_map_raises():
 def test_uses_as_many_processes_as_workers():
     """With workers=3, on a machine of any size, the pool has three worker processes."""
     items = list(range(30))
-    with counting_process_starts() as started:
-        records = ex.run_with_logging(items, workers=3)
+    with ProcessWatch(learner_process()) as watch:
+        seen = logging_run(items, 3)
+    started = watch.started
     call = "run_with_logging(list(range(30)), workers=3)"
-    assert_each_once(call, records, items)
-    assert len(started) == 3, (
-        f"Called {call}; {len(started)} worker process(es) were started, expected 3. Make the pool with "
+    assert_each_once(call, seen, items)
+    assert started == 3, (
+        f"Called {call}; {started} worker process(es) were started, expected 3. Make the pool with "
         "`workers` processes (ProcessPoolExecutor(workers, ...)); without it, the pool has one per CPU."
     )

@@ -1,13 +1,23 @@
-"""Checks for ex21_how_many_workers."""
+"""Checks for ex21_how_many_workers.
+
+The learner's module runs in a process of its own (ISOLATED below): its functions are called there
+and their answers come back as plain data. The pools' workers are seen from here, through the
+process tree (started, still running, computing at the same time); only making usable_cpus()
+pretend needs the learner's process itself (probes.candidate_counts_with).
+"""
 
 import contextlib
-import importlib
+
+import psutil
 
 import mpbook
-import mpbook.config
-from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
-from mpbook.grading.measuring import RunningWorkers, load_average, timed
+from mpbook.grading.boundary import ProcessWatch
+from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex21_how_many_workers import probes
+from mpbook.grading.measuring import SAMPLE_S, RunningWorkers, load_average, timed
 from mpbook.workers import sum_squares
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex21_how_many_workers")
 
@@ -26,29 +36,32 @@ def reference_best(timings: dict, tolerance: float = 0.10) -> int:
     return min(count for count, seconds in timings.items() if seconds <= fastest * (1 + tolerance))
 
 
-@contextlib.contextmanager
-def pretending_usable_cpus(count: int):
-    """Make mpbook.usable_cpus() answer `count` in this process, wherever the learner's module got it from."""
-    module = importlib.import_module(ex.__name__)
-    places = [(mpbook, "usable_cpus"), (mpbook.config, "usable_cpus")]
-    if callable(getattr(module, "usable_cpus", None)):
-        places.append((module, "usable_cpus"))
-    saved = [(place, name, getattr(place, name)) for place, name in places]
-    for place, name in places:
-        setattr(place, name, lambda: count)
-    try:
-        yield
-    finally:
-        for place, name, original in saved:
-            setattr(place, name, original)
+class LearnersRunningWorkers(RunningWorkers):
+    """RunningWorkers for the learner's process's workers: counts its descendants, sampled from here.
+
+    measuring.RunningWorkers counts the current process's children; across the boundary the workers
+    are the learner's process's (multiprocessing's helper processes left out, as in descendants()).
+    """
+
+    def __init__(self, learner) -> None:
+        super().__init__()
+        self.learner = learner
+
+    def run(self) -> None:
+        while not self.halt.wait(SAMPLE_S):
+            running = 0
+            for child in self.learner.descendants():
+                with contextlib.suppress(psutil.Error):
+                    running += child.status() == psutil.STATUS_RUNNING
+            self.samples.append(running)
 
 
 @points(1)
 def test_candidate_counts_follow_usable_cpus():
     """candidate_counts asks usable_cpus() at each call: 1, usable, 2x and 4x usable, capped, distinct, ascending."""
     for usable, cap in ((1, 8), (2, 8), (3, 8), (6, 8), (16, 8), (3, 4)):
-        with pretending_usable_cpus(usable):
-            got = ex.candidate_counts(cap=cap)
+        # usable_cpus() is made to answer `usable` in the learner's process, where its code asks it
+        got = in_learner_process(probes.candidate_counts_with, usable, cap)
         expected = reference_counts(usable, cap)
         assert got == expected, (
             f"Called candidate_counts(cap={cap}) where usable_cpus() says {usable}; got {got!r}, expected "
@@ -94,8 +107,11 @@ def test_times_every_count():
     items = [N] * TASKS
     call = f"how_many_workers(sum_squares, [{N}] * {TASKS})"
     serial = TASKS * min(timed(sum_squares, N)[1] for _ in range(2))
-    with counting_process_starts() as started, RunningWorkers() as running:
+    learner = learner_process()  # started (and the learner's module imported) before the clock starts
+    with ProcessWatch(learner) as watch, LearnersRunningWorkers(learner) as running:
         got, _ = timed(ex.how_many_workers, sum_squares, items)
+    started = watch.started
+    alive = [process.pid for process in learner.descendants()]  # seen from here, as the call returned
     shaped = isinstance(got, dict) and isinstance(got.get("timings"), dict) and "best" in got
     assert shaped, (
         f"Called {call}; got {got!r:.300}, expected {{'timings': {{count: seconds}}, 'best': count}}."
@@ -108,11 +124,10 @@ def test_times_every_count():
     assert all(isinstance(s, float) and s > 0 for s in timings.values()), (
         f"Called {call}; got timings {timings!r}, expected a positive number of seconds (a float) for each count."
     )
-    assert len(started) == sum(counts), (
-        f"Called {call}; {len(started)} processes were started, expected {sum(counts)}: a fresh Pool of each count "
+    assert started == sum(counts), (
+        f"Called {call}; {started} processes were started, expected {sum(counts)}: a fresh Pool of each count "
         f"({' + '.join(map(str, counts))}). mp.Pool(count), not mp.Pool() (that is every CPU), nor one pool for all."
     )
-    alive = [process.pid for process in started if process.is_alive()]
     assert not alive, (
         f"Called {call}; {len(alive)} worker(s) were still running after it returned. Use each pool in a `with` "
         "block, so that it is closed before the next count starts."

@@ -3,18 +3,25 @@
 func is mpbook.practice.run_and_record around the real task: every call is written down with the
 process and thread that ran it, and when, so the checks see which run used threads of this process
 and which used other processes, and how many of each.
+
+The learner's module runs in a process of its own (ISOLATED below): compare is called there and its
+dict comes back as plain data; the log folder is read here, and the worker processes are seen from
+here, through the process tree (started, computing at the same time).
 """
 
+import contextlib
 import functools
-import os
-import tempfile
+
+import psutil
 
 import mpbook
-from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
-from mpbook.grading.measuring import RunningWorkers, load_average
+from mpbook.grading.checking import deadline, exercise, folder_for_learner, learner_process, points
+from mpbook.grading.measuring import SAMPLE_S, RunningWorkers, load_average
 from mpbook.pooling import sleep_for
 from mpbook.practice import read_records, run_and_record
 from mpbook.workers import sum_squares
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex22_threads_or_processes")
 
@@ -26,13 +33,41 @@ SLACK_S = 0.05  # threads against processes on sleeping work: processes lose by 
 FLOOR_SHARE = 0.5  # no run can take much less than its share of the work
 
 
+class LearnersRunningWorkers(RunningWorkers):
+    """RunningWorkers for the learner's process's workers: counts its descendants, sampled from here.
+
+    measuring.RunningWorkers counts the current process's children; across the boundary the workers
+    are the learner's process's (multiprocessing's helper processes left out, as in descendants()).
+    It also keeps every worker it saw, in `seen`: the worker processes here live 0.2 s or more, so
+    sampling every SAMPLE_S sees each, at a fifth of the cost of a ProcessWatch on timed work.
+    """
+
+    def __init__(self, learner) -> None:
+        super().__init__()
+        self.learner = learner
+        self.seen: set[tuple[int, float]] = set()
+
+    def run(self) -> None:
+        while True:
+            running = 0
+            for child in self.learner.descendants():
+                with contextlib.suppress(psutil.Error):
+                    self.seen.add((child.pid, child.create_time()))
+                    running += child.status() == psutil.STATUS_RUNNING
+            self.samples.append(running)
+            if self.halt.wait(SAMPLE_S):
+                return
+
+
 def comparing(call: str, task, items, workers: int):
     """Return (compare's result, the records of the thread run, the records of the process run, processes started)."""
-    with tempfile.TemporaryDirectory(prefix="mpbook-ex22-") as log_dir:
+    learner = learner_process()  # started (and the learner's module imported) before the watch
+    with folder_for_learner() as log_dir:
         func = functools.partial(run_and_record, task, log_dir)
-        with counting_process_starts() as started, RunningWorkers() as running:
+        with LearnersRunningWorkers(learner) as running:
             got = ex.compare(func, items, workers=workers)
         records = read_records(log_dir)
+    started = len(running.seen)
     shaped = (
         isinstance(got, dict)
         and all(isinstance(got.get(key), float) and got[key] > 0 for key in ("threads", "processes"))
@@ -42,16 +77,17 @@ def comparing(call: str, task, items, workers: int):
         f"Called {call}; got {got!r:.300}, expected {{'threads': seconds, 'processes': seconds, 'faster': "
         "'threads' or 'processes'}, with the seconds as positive floats."
     )
-    in_threads = [record for record in records if record.pid == os.getpid()]
-    in_processes = [record for record in records if record.pid != os.getpid()]
+    here = learner.process.pid  # where compare ran: its threads' calls are recorded with this pid
+    in_threads = [record for record in records if record.pid == here]
+    in_processes = [record for record in records if record.pid != here]
     assert (len(in_threads), len(in_processes)) == (len(items), len(items)), (
         f"Called {call}; {len(in_threads)} calls ran in this process (threads) and {len(in_processes)} in other "
         f"processes, expected {len(items)} of each: map every item once on a ThreadPoolExecutor (threads of this "
         "process) and once on a ProcessPoolExecutor."
     )
     threads = {record.thread for record in in_threads}
-    assert (len(threads), len(started)) == (workers, workers), (
-        f"Called {call}; the thread run used {len(threads)} thread(s) and the process run started {len(started)} "
+    assert (len(threads), started) == (workers, workers), (
+        f"Called {call}; the thread run used {len(threads)} thread(s) and the process run started {started} "
         f"process(es), expected {workers} and {workers}: make each executor with max_workers=workers. Left out, "
         "the defaults differ (threads: CPUs + 4; processes: CPUs), and the comparison is not fair."
     )

@@ -3,21 +3,36 @@
 Each test makes its own folder with mpbook.practice.make_sample_folder (same settings, same bytes),
 adds what a real folder holds (empty subfolders, a FIFO, a link that loops, a file that vanishes),
 and compares with digests computed here by hashlib.
+
+The learner's module runs in a process of its own (ISOLATED below): the folders are made in a
+folder_for_learner() folder, which its user can read. The digests, the errors, the timing, the
+processes left running and the workers hashing at the same time are seen from the trusted side;
+only how many processes a small job starts (a few ms under fork) comes from probes.py.
 """
 
 import contextlib
-import gc
 import hashlib
 import os
 import re
-import tempfile
+import time
 from pathlib import Path
 
 import mpbook
-from mpbook import _leaks
-from mpbook.grading.checking import counting_process_starts, deadline, exercise, points
+from mpbook.grading import boundary
+from mpbook.grading.boundary import LearnerRaised, ProcessWatch
+from mpbook.grading.checking import (
+    deadline,
+    exercise,
+    folder_for_learner,
+    in_learner_process,
+    learner_process,
+    points,
+)
+from mpbook.grading.exercises.ex24_capstone_hash_folder import probes
 from mpbook.grading.measuring import DidNotReturn, RunningWorkers, call_with_limit, load_average, timed
 from mpbook.practice import make_sample_folder
+
+ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex24_capstone_hash_folder")
 
@@ -36,16 +51,38 @@ def sha256_of(path: Path) -> str:
 
 @contextlib.contextmanager
 def sample(count: int = 12, size: int = 40_000):
-    """Yield (folder, names) for a fresh sample folder, removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="mpbook-ex24-") as folder:
+    """Yield (folder, names) for a fresh sample folder that the learner's processes can read, removed afterwards."""
+    with folder_for_learner() as scratch:
+        os.chmod(scratch, 0o755)  # read by the learner's user, written here
+        # One level down: nothing else that writes into a temporary folder's top level lands in the sample.
+        folder = os.path.join(scratch, "sample")
+        os.mkdir(folder)
         names = make_sample_folder(folder, count, size, seed=24)
         yield folder, names
 
 
+def still_running(settle_s: float) -> list:
+    """Return the processes the learner's code still runs, waiting up to settle_s for any in its last exit steps."""
+    learner = learner_process()
+    deadline = time.monotonic() + settle_s
+    while True:
+        left = learner.descendants()
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.02)
+
+
 def hashing(call: str, *args, **kwargs):
     """Return (what hash_folder returned, seconds), or fail the test if it has not returned within LIMIT_S."""
+    return limited(call, ex.hash_folder, *args, **kwargs)
+
+
+def limited(call: str, function, *args, **kwargs):
+    """Return (function(*args, **kwargs), seconds): ex.hash_folder, or a probe calling it; or fail the test if it
+    has not returned within LIMIT_S."""
+    learner_process()  # started (and the learner's module imported) before the clock starts
     try:
-        return call_with_limit(LIMIT_S, ex.hash_folder, *args, **kwargs)
+        return call_with_limit(LIMIT_S, function, *args, **kwargs)
     except DidNotReturn:
         raise AssertionError(
             f"Called {call}; it had not returned after {LIMIT_S} s, and hashing this folder takes a fraction of a "
@@ -86,8 +123,11 @@ def test_digests_are_right():
     with sample() as (folder, names):
         expected = {name: sha256_of(Path(folder) / name) for name in names}
         call = "hash_folder(folder, workers=3)"
-        with counting_process_starts() as started:
-            got, _ = hashing(call, folder, workers=3)
+        learner = learner_process()
+        in_learner_process(probes.start_helpers)  # so the watch below counts only the learner's own processes
+        with ProcessWatch(learner) as watch:
+            seen, _ = limited(call, in_learner_process, probes.starts, folder, 3)
+        got, started = seen["got"], max(seen["started"], watch.started)
         digests, errors = report_of(call, got)
         wrong = sorted(name for name in expected if digests.get(name) != expected[name])
         right = not errors and not wrong and set(digests) == set(expected)
@@ -106,11 +146,11 @@ def test_digests_are_right():
             f"Called {call}; got {len(digests)} digests for {sorted(digests)!r:.200}, expected only the {len(some)} "
             "names given: with names, hash those and nothing else."
         )
-    assert len(started) == 3, (
-        f"Called hash_folder(folder, workers=3); {len(started)} process(es) were started, expected 3: hash in a "
+    assert started == 3, (
+        f"Called hash_folder(folder, workers=3); {started} process(es) were started, expected 3: hash in a "
         "pool of `workers` processes, mp.Pool(workers)."
     )
-    left = _leaks.leftover_children(settle_s=1.0)
+    left = still_running(settle_s=1.0)
     assert not left, (
         f"Called hash_folder(...); {len(left)} process(es) were still running after it returned: use the pool in a "
         "`with` block, or close() and join() it."
@@ -132,7 +172,8 @@ def test_collects_every_error():
                 "loop", root / "loop"
             )  # a link to itself: open() raises OSError (too many levels of links)
             broken["loop"] = None
-        if os.name == "posix" and os.geteuid() != 0:  # root reads any file: no unreadable one to make
+        # Root reads any file: no unreadable one to make, unless the learner's code runs as another user.
+        if os.name == "posix" and (os.geteuid() != 0 or boundary.learner_user() is not None):
             locked = root / "locked.bin"
             locked.write_bytes(b"secret")
             locked.chmod(0)
@@ -174,6 +215,7 @@ def test_timeout_stops_everything():
         os.mkfifo(Path(folder) / "stuck-fifo")  # open() for reading waits for a writer: forever
         asked = [*names, "stuck-fifo"]
         call = f"hash_folder(folder, workers=2, names=[4 files, 'stuck-fifo'], timeout={TIMEOUT_S})"
+        learner_process()  # started (and the learner's module imported) before the clock starts
         try:
             got, seconds = call_with_limit(
                 LIMIT_S, ex.hash_folder, folder, workers=2, names=asked, timeout=TIMEOUT_S
@@ -185,16 +227,15 @@ def test_timeout_stops_everything():
                 "pool.close() and join(), wait on the way out for the worker stuck in the read: forever. Leaving "
                 "`with mp.Pool(...)` terminates it."
             ) from None
-        except Exception as exc:  # any TimeoutError will do: builtin, futures' or multiprocessing's
-            if type(exc).__name__ != "TimeoutError":
+        except LearnerRaised as exc:  # any TimeoutError will do: builtin, futures' or multiprocessing's
+            if exc.raised.type_name != "TimeoutError":
                 raise
         else:
             raise AssertionError(
                 f"Called {call}; it returned {got!r:.200} after {seconds:.1f} s, expected TimeoutError: the FIFO "
                 "cannot be read, so the job is not done within the deadline."
             )
-    gc.collect()  # the exception's frames held the terminated pool: let it release its semaphores now
-    left = _leaks.leftover_children(settle_s=1.0)
+    left = still_running(settle_s=1.0)
     assert not left, (
         f"Called {call}; it raised TimeoutError, but {len(left)} process(es) were still running afterwards, one of "
         "them stuck reading the FIFO. Raise from inside `with mp.Pool(workers) as pool:`, so that leaving it "
@@ -214,7 +255,8 @@ def test_two_workers_are_faster():
         return
     with sample(SPEED_COUNT, SPEED_SIZE) as (folder, _names):
         one, two, reports = [], [], []
-        with RunningWorkers() as running:
+        learner = learner_process()  # started (and the learner's module imported) before the clock starts
+        with RunningWorkers(learner.process.pid) as running:  # the learner's process's workers
             for _ in range(SPEED_RUNS):
                 for workers, times in ((1, one), (2, two)):
                     got, seconds = timed(ex.hash_folder, folder, workers=workers)
