@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import mpbook
-from mpbook.grading import booktable, migration, mirror, reports, runner, trying, workspace, wrong
+from mpbook.grading import booktable, boundary, migration, mirror, reports, runner, trying, workspace, wrong
 from mpbook.grading.catalogue import EXERCISES, EXERCISES_DIR, MISSING, ORDER, UnknownExercise, find
 from mpbook.grading.childreport import Status
 
@@ -508,6 +508,9 @@ def grade(submissions: Path, csv_path: Path | None, json_dir: Path | None) -> in
             f"error: {submissions} has no student folders (one sub-folder per student, holding their exNN_*.py)."
         )
         return 2
+    note = boundary.privilege_note()  # a root grader whose learners' code cannot run as another user
+    if note:
+        _say(f"Note: {note}\n")
     rows = []
     for student in students:
         _say(f"{student.name}")
