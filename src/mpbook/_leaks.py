@@ -25,17 +25,20 @@ def shm_segments() -> set[str]:
         return set()
 
 
-def orphaned(names: set[str]) -> set[str]:
+def orphaned(names: set[str], ignoring: frozenset[int] | set[int] = frozenset()) -> set[str]:
     """Return those of the /dev/shm names that no live process has mapped: nobody can still use them.
 
     A segment another program is using right now (a concurrent test run) is mapped by it, so it is
-    not counted against the code under test. Mappings are matched by inode, not by name: glibc maps
-    a named semaphore under a temporary file name. Reads /proc/*/maps, so Linux only.
+    not counted against the code under test; the processes in `ignoring` (the code under test's own)
+    do not count as users. Mappings are matched by inode, not by name: glibc maps a named semaphore
+    under a temporary file name. Reads /proc/*/maps, so Linux only.
     """
     if not names:
         return set()
     mapped = set()  # (major, minor, inode): inode numbers alone repeat across file systems
     for maps in Path("/proc").glob("[0-9]*/maps"):
+        if int(maps.parent.name) in ignoring:
+            continue
         with contextlib.suppress(OSError, ValueError):
             for line in maps.read_text().splitlines():
                 if "/dev/shm/" in line:

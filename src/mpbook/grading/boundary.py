@@ -332,14 +332,17 @@ class LearnerProcess:
         return answer
 
     # -- watching ------------------------------------------------------------------------------
-    def descendants(self) -> list:
-        """Return the processes the learner's code started and that still run (multiprocessing's helpers left out)."""
+    def descendants(self, settle_s: float = 0.0) -> list:
+        """Return the processes the learner's code started and that still run (multiprocessing's helpers left out).
+
+        With settle_s, wait up to that long for any in its last exit steps to go.
+        """
         import psutil
 
         if self.process is None:
             return []
         try:
-            return _processes.leftover_children(psutil.Process(self.process.pid))
+            return _processes.leftover_children(psutil.Process(self.process.pid), settle_s)
         except psutil.Error:
             return []
 
@@ -379,10 +382,15 @@ class ProcessWatch(threading.Thread):
             now = time.monotonic()
             for process in alive:
                 with contextlib.suppress(Exception):
-                    self.seen.setdefault((process.pid, process.create_time()), now)
+                    key = (process.pid, process.create_time())
+                    self.seen.setdefault(key, now)
+                    self.look_at(process, key)
             self.most_alive = max(self.most_alive, len(alive))
             if self.halt.wait(self.interval):
                 return
+
+    def look_at(self, process, key: tuple[int, float]) -> None:
+        """Called for each live process at each look: a subclass notes more about it (a manager's socket)."""
 
     def __enter__(self) -> ProcessWatch:
         self.start()

@@ -85,7 +85,7 @@ def run(spec: dict) -> TestReport:
     seconds = time.perf_counter() - started
     try:
         # Leftovers only after a call that returned: a call still running is a failure of its own.
-        leftovers = 0 if learner.process is None or learner.busy else _leftovers(learner)
+        leftovers = 0 if learner.process is None or learner.busy else len(learner.descendants(SETTLE_S))
     finally:
         learner.stop()
     if leftovers:
@@ -93,13 +93,3 @@ def run(spec: dict) -> TestReport:
         if status == Status.PASSED:
             status = Status.FAILED
     return TestReport(status, message, seconds)
-
-
-def _leftovers(learner: boundary.LearnerProcess) -> int:
-    """Return how many processes the learner's code left running, waiting SETTLE_S for any in its last steps."""
-    deadline = time.monotonic() + SETTLE_S
-    while True:
-        running = learner.descendants()
-        if not running or time.monotonic() > deadline:
-            return len(running)
-        time.sleep(0.05)

@@ -18,7 +18,6 @@ arguments with the channel's answer limit (8 MB), and a bigger request ends it (
 import contextlib
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -53,8 +52,8 @@ def blocks_on_disk() -> set[str]:
     return {name for name in _leaks.shm_segments() if not name.startswith("sem.")}
 
 
-def mapped_outside(learner: LearnerProcess) -> set[tuple[int, int, int]]:
-    """Return (major, minor, inode) of every /dev/shm file mapped by a process outside the learner's tree."""
+def learner_tree(learner: LearnerProcess) -> set[int]:
+    """Return the pids of this process and the learner's process tree: the code under test's own."""
     import psutil
 
     ours = {os.getpid()}
@@ -62,17 +61,7 @@ def mapped_outside(learner: LearnerProcess) -> set[tuple[int, int, int]]:
         ours.add(learner.process.pid)
         with contextlib.suppress(psutil.Error):
             ours.update(child.pid for child in psutil.Process(learner.process.pid).children(recursive=True))
-    mapped = set()
-    for maps in Path("/proc").glob("[0-9]*/maps"):
-        if int(maps.parent.name) in ours:
-            continue
-        with contextlib.suppress(OSError, ValueError):
-            for line in maps.read_text().splitlines():
-                if "/dev/shm/" in line:
-                    fields = line.split()
-                    major, minor = (int(part, 16) for part in fields[3].split(":"))
-                    mapped.add((major, minor, int(fields[4])))
-    return mapped
+    return ours
 
 
 def left_behind(learner: LearnerProcess, created: list[str], before: set[str]) -> list[str]:
@@ -82,13 +71,7 @@ def left_behind(learner: LearnerProcess, created: list[str], before: set[str]) -
     concurrent run) is not counted.
     """
     after = blocks_on_disk()
-    others = mapped_outside(learner)
-    elsewhere = set()
-    for name in after - before - set(created):
-        with contextlib.suppress(OSError):
-            stat = (_leaks.SHM_DIR / name).stat()
-            if (os.major(stat.st_dev), os.minor(stat.st_dev), stat.st_ino) not in others:
-                elsewhere.add(name)
+    elsewhere = _leaks.orphaned(after - before - set(created), ignoring=learner_tree(learner))
     return sorted((set(created) & after) | elsewhere)
 
 

@@ -6,8 +6,6 @@ progress callback's calls and their times, the messages imap_unordered sends and
 error raised at the deadline are seen from inside, by probes.py.
 """
 
-import time
-
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex12_stream_with_progress import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
@@ -41,16 +39,6 @@ def streaming(call: str, function, *args, **kwargs):
             "take exactly one result per item off the imap_unordered iterator, with a timeout?"
         ) from None
     return got
-
-
-def settled_descendants(learner, settle_s: float) -> list:
-    """Return the processes the learner's code still runs, waiting up to settle_s for any in its last exit steps."""
-    deadline = time.monotonic() + settle_s
-    while True:
-        left = learner.descendants()
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.02)
 
 
 @points(1)
@@ -154,7 +142,7 @@ def test_timeout_stops_the_run():
             f"after about {TIMEOUT_S} s. Take each chunk with .next(timeout=...), the time left until one deadline "
             "for the whole run."
         )
-    left = settled_descendants(learner, settle_s=1.0)
+    left = learner.descendants(settle_s=1.0)
     assert not left, (
         f"Called {call}; it raised TimeoutError after {seconds:.1f} s, but {len(left)} process(es) were still running "
         "afterwards. Use the pool in a `with mp.Pool(workers) as pool:` block: leaving it terminates the workers, "

@@ -5,8 +5,6 @@ square_all return, how long they take and the processes they leave running are s
 trusted side; only how many workers square_all starts (they live a few ms) comes from probes.py.
 """
 
-import time
-
 from mpbook import _processes
 from mpbook.failures import wait_on_held_lock
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
@@ -23,17 +21,6 @@ WATCH_S = 1.0  # the watchdog's delay in the hang test; the task would wait HANG
 HANG_S = 30
 SLACK_S = 4  # the dump comes WATCH_S after the child started; starting it takes well under a second
 PAYLOAD = 1_000_000  # bytes: more than a pipe holds (64 KB), so it must be read before the child can exit
-
-
-def still_running(settle_s: float) -> list:
-    """Return the processes the learner's code still runs, waiting up to settle_s for any in its last exit steps."""
-    learner = learner_process()
-    deadline = time.monotonic() + settle_s
-    while True:
-        left = learner.descendants()
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.02)
 
 
 def watching(call: str, func, args, seconds):
@@ -93,7 +80,7 @@ def test_watchdog_shows_where_it_hangs():
         "With dump_traceback_later(seconds, exit=True, ...) the child ends right after the dump: wait for that "
         "(child.sentinel), not for a long timeout."
     )
-    left = still_running(settle_s=1.0)
+    left = learner_process().descendants(settle_s=1.0)
     assert not left, (
         f"Called {call}; it returned, but {len(left)} process(es) were still running: {_processes.describe(left)}. "
         "Make sure the child has ended before returning: exit=True ends it after the dump; kill() and join() "

@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import os
 import re
-import time
 from pathlib import Path
 
 import mpbook
@@ -59,17 +58,6 @@ def sample(count: int = 12, size: int = 40_000):
         os.mkdir(folder)
         names = make_sample_folder(folder, count, size, seed=24)
         yield folder, names
-
-
-def still_running(settle_s: float) -> list:
-    """Return the processes the learner's code still runs, waiting up to settle_s for any in its last exit steps."""
-    learner = learner_process()
-    deadline = time.monotonic() + settle_s
-    while True:
-        left = learner.descendants()
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.02)
 
 
 def hashing(call: str, *args, **kwargs):
@@ -150,7 +138,7 @@ def test_digests_are_right():
         f"Called hash_folder(folder, workers=3); {started} process(es) were started, expected 3: hash in a "
         "pool of `workers` processes, mp.Pool(workers)."
     )
-    left = still_running(settle_s=1.0)
+    left = learner_process().descendants(settle_s=1.0)
     assert not left, (
         f"Called hash_folder(...); {len(left)} process(es) were still running after it returned: use the pool in a "
         "`with` block, or close() and join() it."
@@ -235,7 +223,7 @@ def test_timeout_stops_everything():
                 f"Called {call}; it returned {got!r:.200} after {seconds:.1f} s, expected TimeoutError: the FIFO "
                 "cannot be read, so the job is not done within the deadline."
             )
-    left = still_running(settle_s=1.0)
+    left = learner_process().descendants(settle_s=1.0)
     assert not left, (
         f"Called {call}; it raised TimeoutError, but {len(left)} process(es) were still running afterwards, one of "
         "them stuck reading the FIFO. Raise from inside `with mp.Pool(workers) as pool:`, so that leaving it "
