@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["flag", "has", "index_range", "integer", "number", "real_numbers", "seconds"]
+__all__ = ["flag", "has", "index_range", "integer", "number", "optional_integer", "real_numbers", "seconds"]
 
 
 def _kind(value: object) -> str:
@@ -27,20 +27,22 @@ def _kind(value: object) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def integer(
-    name: str,
-    value: object,
-    *,
-    minimum: int | None = None,
-    maximum: int | None = None,
-    allow_none: bool = False,
+def integer(name: str, value: object, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return value if it is an int (not a bool) in [minimum, maximum]; else raise."""
+    return _integer(name, value, minimum, maximum, or_none=False)
+
+
+def optional_integer(
+    name: str, value: object, *, minimum: int | None = None, maximum: int | None = None
 ) -> int | None:
-    """Return value if it is an int (not a bool) in [minimum, maximum], or None if allow_none; else raise."""
-    if value is None and allow_none:
-        return None
+    """Return None for None, else what integer() returns (its message then says None is allowed too)."""
+    return None if value is None else _integer(name, value, minimum, maximum, or_none=True)
+
+
+def _integer(name: str, value: object, minimum: int | None, maximum: int | None, *, or_none: bool) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         wanted = "an int"
-        if allow_none:
+        if or_none:
             wanted = f"an int >= {minimum} or None" if minimum is not None else "an int or None"
         raise TypeError(f"{name} must be {wanted}, got {_kind(value)}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
@@ -105,8 +107,6 @@ def has(name: str, value: object, *attributes: str, what: str) -> object:
 def index_range(start: object, stop: object, *, length: int | None = None) -> tuple[int, int]:
     """Return (start, stop) if they are ints with 0 <= start <= stop (<= length if given); else raise."""
     first, last = integer("start", start, minimum=0), integer("stop", stop)
-    assert first is not None  # integer() returns None only if allow_none
-    assert last is not None
     if length is not None and not first <= last <= length:
         raise ValueError(f"need 0 <= start <= stop <= {length}, got start={first}, stop={last}")
     if last < first:

@@ -46,6 +46,23 @@ class Controls:
         return (self.kind, self.workers, self.chunksize, self.tasks, self.size, self.shape)
 
 
+@dataclasses.dataclass(frozen=True)
+class Opening:
+    """What the explorer opens with, checked: each setting's value and its control's range."""
+
+    kinds: tuple[str, ...]
+    kind: str
+    workers: int
+    max_workers: int
+    chunksize: int
+    tasks: int
+    max_tasks: int
+    size: int
+    size_range: tuple[int, int, int]
+    shapes: tuple[str, ...]
+    shape: str
+
+
 def check_settings(
     *,
     kinds: tuple[str, ...],
@@ -59,23 +76,35 @@ def check_settings(
     size_range: object,
     shapes: tuple[str, ...],
     shape: object,
-) -> tuple[int, int, int]:
-    """Return size_range as (min, max, step) if every setting is in range (as build_controls takes them); else raise."""
+) -> Opening:
+    """Return the settings as build_controls takes them if every one is in range; else raise."""
     if kind not in kinds:
         raise ValueError(f"kind must be one of {', '.join(map(repr, kinds))}, got {kind!r}")
-    _arguments.integer("workers", workers, minimum=1, maximum=max_workers)
+    checked_workers = _arguments.integer("workers", workers, minimum=1, maximum=max_workers)
     checked_tasks = _arguments.integer("tasks", tasks, minimum=1, maximum=max_tasks)
-    _arguments.integer("chunksize", chunksize, minimum=1, maximum=checked_tasks)
+    checked_chunksize = _arguments.integer("chunksize", chunksize, minimum=1, maximum=checked_tasks)
     if not isinstance(size_range, tuple) or len(size_range) != 3:
         raise TypeError(f"size_range must be a tuple (min, max, step), got {size_range!r}")
     low, high, step = size_range
-    _arguments.integer("size_range min", low, minimum=1)
-    _arguments.integer("size_range max", high, minimum=low)
-    _arguments.integer("size_range step", step, minimum=1)
-    _arguments.integer("size", size, minimum=low, maximum=high)
+    low = _arguments.integer("size_range min", low, minimum=1)
+    high = _arguments.integer("size_range max", high, minimum=low)
+    step = _arguments.integer("size_range step", step, minimum=1)
+    checked_size = _arguments.integer("size", size, minimum=low, maximum=high)
     if shape not in shapes:
         raise ValueError(f"shape must be one of {', '.join(map(repr, shapes))}, got {shape!r}")
-    return low, high, step
+    return Opening(
+        kinds=kinds,
+        kind=kinds[kinds.index(kind)],  # a member of kinds, checked above
+        workers=checked_workers,
+        max_workers=max_workers,
+        chunksize=checked_chunksize,
+        tasks=checked_tasks,
+        max_tasks=max_tasks,
+        size=checked_size,
+        size_range=(low, high, step),
+        shapes=shapes,
+        shape=shapes[shapes.index(shape)],  # a member of shapes, checked above
+    )
 
 
 def slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
@@ -92,34 +121,23 @@ def slider(description: str, value: int, low: int, high: int, step: int = 1) -> 
     )
 
 
-def build_controls(
-    *,
-    kinds: tuple[str, ...],
-    kind: str,
-    workers: int,
-    max_workers: int,
-    chunksize: int,
-    tasks: int,
-    max_tasks: int,
-    size: int,
-    size_range: tuple[int, int, int],
-    shapes: tuple[str, ...],
-    shape: str,
-    auto_run: bool,
-) -> Controls:
+def build_controls(opening: Opening, *, auto_run: bool) -> Controls:
     """Return the explorer's Controls showing these (already checked) settings, laid out in one VBox."""
-    size_min, size_max, size_step = size_range
-    kind_buttons = widgets.ToggleButtons(
-        options=kinds, value=kind, description="pool", style={"description_width": LABEL_WIDTH}
-    )
+    size_min, size_max, size_step = opening.size_range
+    o = opening
     settings = (
-        kind_buttons,
-        slider("workers", workers, 1, max_workers),
-        slider("chunksize", chunksize, 1, tasks),
-        slider("tasks", tasks, 1, max_tasks),
-        slider("task size", size, size_min, size_max, size_step),
+        widgets.ToggleButtons(
+            options=o.kinds, value=o.kind, description="pool", style={"description_width": LABEL_WIDTH}
+        ),
+        slider("workers", o.workers, 1, o.max_workers),
+        slider("chunksize", o.chunksize, 1, o.tasks),
+        slider("tasks", o.tasks, 1, o.max_tasks),
+        slider("task size", o.size, size_min, size_max, size_step),
         widgets.Dropdown(
-            options=shapes, value=shape, description="task sizes", style={"description_width": LABEL_WIDTH}
+            options=o.shapes,
+            value=o.shape,
+            description="task sizes",
+            style={"description_width": LABEL_WIDTH},
         ),
     )
     run_button = widgets.Button(description="Run", icon="play", button_style="primary")

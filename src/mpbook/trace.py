@@ -266,7 +266,7 @@ def traced_map(
     import multiprocessing.pool
     from concurrent.futures import Executor
 
-    chunksize = _arguments.integer("chunksize", chunksize, minimum=1, allow_none=True)
+    chunksize = _arguments.optional_integer("chunksize", chunksize, minimum=1)
     _arguments.seconds("timeout", timeout, allow_zero=False, allow_none=True)
     traced = Traced(func, star=star)
     items = list(enumerate(iterable))

@@ -343,7 +343,7 @@ class PoolExplorer:
         self.func = _require_importable(func)
         self.task_args = _task_args_for(func, task_args)
         max_workers = max(2, 2 * mpbook.usable_cpus())
-        size_range = check_settings(
+        opening = check_settings(
             kinds=KINDS,
             kind=kind,
             workers=workers,
@@ -367,20 +367,7 @@ class PoolExplorer:
         self._closed = False
         self._adjusting = False  # True while the explorer itself changes a control: not a user's change
 
-        controls = build_controls(
-            kinds=KINDS,
-            kind=kind,
-            workers=workers,
-            max_workers=max_workers,
-            chunksize=chunksize,
-            tasks=tasks,
-            max_tasks=MAX_TASKS,
-            size=size,
-            size_range=size_range,
-            shapes=SHAPES,
-            shape=shape,
-            auto_run=auto_run,
-        )
+        controls = build_controls(opening, auto_run=auto_run)
         self._controls = controls.settings
         self.kind, self.workers, self.chunksize, self.tasks, self.size, self.shape = controls.settings
         self.run_button, self.auto_run, self.status = controls.run_button, controls.auto_run, controls.status

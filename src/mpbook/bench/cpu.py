@@ -9,12 +9,10 @@ median; efficiency = speedup / n.
 
 from __future__ import annotations
 
-import contextlib
-
 from mpbook.bench import harness
-from mpbook.bench.records import LIMIT, PEER, RECIPE, Goal, Measure, Target, Variant, WorkloadResult
+from mpbook.bench.records import PEER, Goal, Measure, Target, Variant, WorkloadResult
 from mpbook.bench.tasks import TIMEOUT_S
-from mpbook.tuning import recipe_map, recipe_pool
+from mpbook.tuning import recipe_map
 from mpbook.workers import count_primes
 
 TYPE_CHECKING = False
@@ -25,12 +23,12 @@ if TYPE_CHECKING:
 ID = "cpu"
 TITLE = "CPU-bound"
 VARIANTS = (
-    Variant("serial", "serial loop", LIMIT),
+    harness.SERIAL,
     Variant("pool_starmap", "Pool.starmap (default chunksize)", PEER),
     Variant("executor_map", "ProcessPoolExecutor.map", PEER),
-    Variant("joblib", "joblib Parallel", PEER),
-    Variant("recipe", "recipe_map", RECIPE),
-    Variant("dask", "Dask client.map", PEER),
+    harness.JOBLIB,
+    harness.RECIPE_MAP,
+    harness.DASK,
 )
 EFFICIENCY = Goal(
     "cpu_recipe_efficiency",
@@ -57,13 +55,7 @@ def measure(settings: harness.Settings) -> WorkloadResult:
     measures: list[Measure] = []
     cluster_start = {}
     for n in range(1, settings.workers + 1):
-        with contextlib.ExitStack() as stack:
-            pool = stack.enter_context(recipe_pool(n))
-            executor = stack.enter_context(harness.executor(n))
-            stack.callback(harness.stop_joblib_workers)
-            harness.warm(pool, n)
-            harness.warm(executor, n)
-            harness.warm_joblib(n)
+        with harness.warm_runners(n) as (pool, executor):
             # Callable[..., Any]: mypy infers no type for a lambda with a default (binding this pass's pool)
             runs: dict[str, Callable[..., Any]] = {
                 "serial": lambda: [count_primes(a, b) for a, b in tasks],

@@ -20,10 +20,22 @@ import os
 import sys
 import time
 
-from mpbook.bench.records import PEER, Goal, Measure, Target
+from mpbook.bench.records import LIMIT, PEER, RECIPE, Goal, Measure, Target, Variant
 from mpbook.bench.tasks import TIMEOUT_S
 from mpbook.config import get_context, usable_cpus
 from mpbook.workers import whoami
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.pool import Pool
+
+# The runners the cpu and tiny workloads both time, under the same ids and labels.
+SERIAL = Variant("serial", "serial loop", LIMIT)
+JOBLIB = Variant("joblib", "joblib Parallel", PEER)
+RECIPE_MAP = Variant("recipe", "recipe_map", RECIPE)
+DASK = Variant("dask", "Dask client.map", PEER)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -218,6 +230,22 @@ def warm(pool_or_executor, workers: int) -> None:
         )
     else:
         list(pool_or_executor.map(whoami, range(workers), [0.05] * workers, timeout=TIMEOUT_S))
+
+
+@contextlib.contextmanager
+def warm_runners(workers: int) -> Iterator[tuple[Pool, ProcessPoolExecutor]]:
+    """Yield the recipe's pool and an executor of `workers`, joblib's workers too, all started and warm;
+    stop them all after."""
+    from mpbook.tuning import recipe_pool
+
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(recipe_pool(workers))
+        pool_executor = stack.enter_context(executor(workers))
+        stack.callback(stop_joblib_workers)
+        warm(pool, workers)
+        warm(pool_executor, workers)
+        warm_joblib(workers)
+        yield pool, pool_executor
 
 
 # --- the recipe against the best peer ------------------------------------------------------

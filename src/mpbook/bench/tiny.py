@@ -8,25 +8,23 @@ Pools started and warmed before timing. Here every microsecond is overhead.
 
 from __future__ import annotations
 
-import contextlib
-
 from mpbook.bench import harness
-from mpbook.bench.records import LIMIT, PEER, RECIPE, Goal, Measure, Target, Variant, WorkloadResult
+from mpbook.bench.records import PEER, Goal, Measure, Target, Variant, WorkloadResult
 from mpbook.bench.tasks import TIMEOUT_S
-from mpbook.tuning import recipe_chunksize, recipe_map, recipe_pool
+from mpbook.tuning import recipe_chunksize, recipe_map
 from mpbook.workers import square
 
 ID = "tiny"
 TITLE = "Many tiny tasks"
 VARIANTS = (
-    Variant("serial", "serial loop", LIMIT),
+    harness.SERIAL,
     Variant("pool_map_default", "Pool.map (default chunksize)", PEER),
     Variant("pool_map_chunksize_1", "Pool.map chunksize=1", PEER),
     Variant("executor_map_default", "ProcessPoolExecutor.map (default chunksize=1)", PEER),
     Variant("executor_map_tuned", "ProcessPoolExecutor.map chunksize={recipe_chunksize}", PEER),
-    Variant("joblib", "joblib Parallel", PEER),
-    Variant("recipe", "recipe_map", RECIPE),
-    Variant("dask", "Dask client.map", PEER),
+    harness.JOBLIB,
+    harness.RECIPE_MAP,
+    harness.DASK,
 )
 VERSUS_CHUNKSIZE_1 = Goal(
     "tiny_recipe_vs_chunksize_1", "tiny: the recipe is >= 50x faster than Pool.map chunksize=1", ">=", 50
@@ -47,13 +45,7 @@ def measure(settings: harness.Settings) -> WorkloadResult:
     def check(_variant_id, result):
         return list(result) == expected
 
-    with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(recipe_pool(n))
-        executor = stack.enter_context(harness.executor(n))
-        stack.callback(harness.stop_joblib_workers)
-        harness.warm(pool, n)
-        harness.warm(executor, n)
-        harness.warm_joblib(n)
+    with harness.warm_runners(n) as (pool, executor):
         runs = {
             "serial": lambda: [square(x) for x in items],
             "pool_map_default": lambda: pool.map_async(square, items).get(timeout=TIMEOUT_S),
