@@ -10,7 +10,6 @@ also notes each start() in a file; the script could fake that note, but a file t
 first pass test_works_under_spawn, which is judged from the process tree alone.
 """
 
-import contextlib
 import multiprocessing
 import os
 import re
@@ -18,10 +17,13 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
+import typing
 from pathlib import Path
 
 import psutil
 
+from mpbook import _processes
 from mpbook.grading import boundary
 from mpbook.grading.checking import deadline, folder_for_learner, learner_file, points
 
@@ -31,6 +33,9 @@ IMPORTS_EXERCISE = False
 EXPECTED = "squares: [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]"
 RUN_TIMEOUT_S = 15  # the script's own get() gives up after 5 s; 15 s covers a slow start
 SAMPLE_S = 0.005  # a spawned worker lives 50 ms or more; a fork server the whole run
+# A worker that fails at start-up is replaced by the pool, again and again, until the script's own
+# get() gives up (5 s): once a RuntimeError shows, the run is stopped this long after it.
+AFTER_WORKER_ERROR_S = 1.0
 
 
 # Runs the script as `python script.py METHOD` does, noting the start method of each process it starts.
@@ -70,7 +75,15 @@ def methods_seen(root: int, halt: threading.Event, seen: set) -> None:
                 seen.add("forkserver")
 
 
-def run_script(method: str, folder: str) -> tuple[subprocess.CompletedProcess, list[str], set[str]]:
+class Run(typing.NamedTuple):
+    """How a run of the script ended: its exit code (None: stopped after a worker's error) and what it printed."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+
+
+def run_script(method: str, folder: str) -> tuple[Run, list[str], set[str]]:
     """Run a copy of the learner's script under method; return the run, the start() notes, the methods seen."""
     script = Path(folder) / "ex02_main_guard.py"
     shutil.copyfile(learner_file(), script)
@@ -81,39 +94,46 @@ def run_script(method: str, folder: str) -> tuple[subprocess.CompletedProcess, l
     seen: set[str] = set()
     halt = threading.Event()
     with open(out, "w") as stdout, open(err, "w") as stderr:
-        process = subprocess.Popen(
+        isolated = _processes.start_isolated(
             [sys.executable, "-c", RECORDING_RUN, str(script), method, record],
             stdout=stdout,
             stderr=stderr,
-            stdin=subprocess.DEVNULL,
             cwd=folder,
-            start_new_session=True,
             user=None if user is None else user[0],
             group=None if user is None else user[1],
             extra_groups=None if user is None else [],
         )
+        process = isolated.process
         sampler = threading.Thread(target=methods_seen, args=(process.pid, halt, seen), daemon=True)
         sampler.start()
         try:
-            returncode = process.wait(timeout=RUN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(
-                f"`python ex02_main_guard.py {method}` did not finish within {RUN_TIMEOUT_S} s. "
-                "Each worker that dies at start-up is replaced by the pool, forever."
-            ) from None
+            returncode = wait_for_the_run(process, err, method)
         finally:
             halt.set()
             sampler.join(timeout=5)
-            with_children = [process.pid]
-            with contextlib.suppress(psutil.Error):
-                with_children += [child.pid for child in psutil.Process(process.pid).children(recursive=True)]
-            for pid in with_children:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, 9)
-            process.wait(timeout=5)
-    run = subprocess.CompletedProcess(process.args, returncode, out.read_text(), err.read_text())
+            _processes.kill_tree(isolated)  # its resource tracker last, so no semaphore is left in /dev/shm
+    run = Run(returncode, out.read_text(), err.read_text())
     started = Path(record).read_text(encoding="utf-8").split() if os.path.exists(record) else []
     return run, started, seen
+
+
+def wait_for_the_run(process: subprocess.Popen, err: Path, method: str) -> int | None:
+    """Return the script's exit code, or None if it was stopped AFTER_WORKER_ERROR_S after a worker's RuntimeError."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    stop_at = deadline
+    while (returncode := process.poll()) is None:
+        now = time.monotonic()
+        if now >= stop_at:
+            if stop_at < deadline:
+                return None
+            raise AssertionError(
+                f"`python ex02_main_guard.py {method}` did not finish within {RUN_TIMEOUT_S} s. "
+                "Each worker that dies at start-up is replaced by the pool, forever."
+            )
+        if stop_at == deadline and "RuntimeError" in err.read_text(errors="replace"):
+            stop_at = min(deadline, now + AFTER_WORKER_ERROR_S)
+        time.sleep(0.05)
+    return returncode
 
 
 def check_method(method: str) -> None:
@@ -132,8 +152,13 @@ def check_method(method: str) -> None:
                 following.append(more.strip())
             first_error = " ".join([line.strip(), *following])
             break
+    ended = (
+        f"stopped {AFTER_WORKER_ERROR_S:g} s after a worker's error"
+        if run.returncode is None
+        else f"exit code {run.returncode}"
+    )
     assert (run.returncode, EXPECTED in run.stdout) == (0, True), (
-        f"Ran `python ex02_main_guard.py {method}`: exit code {run.returncode}, "
+        f"Ran `python ex02_main_guard.py {method}`: {ended}, "
         f"printed {run.stdout.strip()!r}, expected {EXPECTED!r}."
         + (f" First error: {first_error.strip()}" if first_error else "")
         + " A spawned worker imports your file: which lines run again in it?"
