@@ -19,7 +19,8 @@ None; each item is tested at most once, in a pool of `workers` processes; once a
 worker starts testing another item; when it returns, every worker has exited by itself (exit
 code 0). is_hit is picklable (the checks pass a functools.partial of mpbook.practice.check_item,
 which records every call it gets).
-Check your work: `mpbook check ex08`, or check("ex08") in a notebook.
+Try it: `mpbook try ex08`. Check it: `mpbook check ex08` (in a notebook: mpbook.check("ex08")).
+Stuck: `mpbook hint ex08`.
 """
 
 import math

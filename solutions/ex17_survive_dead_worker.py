@@ -19,7 +19,8 @@ Contract: run_surviving(func, items, workers=2, retries=RETRIES) returns {"resul
 func(item) for every item that completed}, "lost": [items whose worker died on the first run and
 on each of their `retries` runs alone]}; items are hashable; an item that completed is never run
 again; no process is left running.
-Check your work: `mpbook check ex17`, or check("ex17") in a notebook.
+Try it: `mpbook try ex17`. Check it: `mpbook check ex17` (in a notebook: mpbook.check("ex17")).
+Stuck: `mpbook hint ex17`.
 """
 
 from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -18,7 +18,8 @@ returns within `seconds`, else (None, text): text is faulthandler's dump of the 
 taken at `seconds`, and the child is gone; func and args are picklable. square_all(numbers,
 workers=2) returns [x * x for x in numbers], computed by worker processes, for any list and any
 workers >= 1, without hanging. Leave square_all_hangs as it is: it is the exhibit.
-Check your work: `mpbook check ex19`, or check("ex19") in a notebook.
+Try it: `mpbook try ex19`. Check it: `mpbook check ex19` (in a notebook: mpbook.check("ex19")).
+Stuck: `mpbook hint ex19`.
 """
 
 import faulthandler

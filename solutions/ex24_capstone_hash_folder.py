@@ -21,7 +21,8 @@ timeout=HASH_TIMEOUT_S) hashes list_files(folder), or `names` when given, in a p
 processes and returns {"digests": {name: hex}, "errors": {name: "TypeName: message"}}, every name
 in one of the two; past `timeout` seconds it raises TimeoutError; it leaves no process running.
 Try it on mpbook.practice.sample_folder(count, size, seed), a folder of files it makes for you.
-Check your work: `mpbook check ex24`, or check("ex24") in a notebook.
+Try it: `mpbook try ex24`. Check it: `mpbook check ex24` (in a notebook: mpbook.check("ex24")).
+Stuck: `mpbook hint ex24`.
 """
 
 import hashlib

@@ -18,7 +18,8 @@ of func(x) for every x in items, in the order they finished; progress, when give
 progress(1, n), progress(2, n), ... progress(n, n), as soon as each result has arrived; past
 `timeout` seconds it raises multiprocessing.TimeoutError, with no worker left running.
 apply_to_chunk(func, chunk) returns [func(x) for x in chunk]: a worker runs it on one chunk.
-Check your work: `mpbook check ex12`, or check("ex12") in a notebook.
+Try it: `mpbook try ex12`. Check it: `mpbook check ex12` (in a notebook: mpbook.check("ex12")).
+Stuck: `mpbook hint ex12`.
 """
 
 import math

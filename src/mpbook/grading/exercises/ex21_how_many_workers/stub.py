@@ -20,7 +20,8 @@ most the fastest's times (1 + tolerance). how_many_workers(func, items, cap=MAX_
 {"timings": {count: seconds for each candidate count}, "best": pick_best(timings)}, where the
 seconds cover making a Pool of that count, mapping func over items and closing it; no worker is
 left running.
-Check your work: `mpbook check ex21`, or check("ex21") in a notebook.
+Try it: `mpbook try ex21`. Check it: `mpbook check ex21` (in a notebook: mpbook.check("ex21")).
+Stuck: `mpbook hint ex21`.
 """
 
 import multiprocessing as mp

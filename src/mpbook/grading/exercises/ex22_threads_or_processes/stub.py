@@ -17,7 +17,8 @@ Contract: compare(func, items, workers=2) returns {"threads": seconds, "processe
 "faster": "processes" if processes took less time than threads else "threads"}; each time covers
 making an executor of `workers`, mapping func over every item and taking every result, and
 closing it; func is picklable (a module-level function or a partial of one).
-Check your work: `mpbook check ex22`, or check("ex22") in a notebook.
+Try it: `mpbook try ex22`. Check it: `mpbook check ex22` (in a notebook: mpbook.check("ex22")).
+Stuck: `mpbook hint ex22`.
 """
 
 import time
