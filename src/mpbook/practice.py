@@ -44,6 +44,7 @@ __all__ = [
     "DiesWhenUsed",
     "Record",
     "check_item",
+    "compute_with",
     "exit_at_once",
     "exit_on",
     "make_sample_folder",
@@ -157,6 +158,15 @@ class DiesWhenUsed:
 
     def __repr__(self) -> str:
         return "DiesWhenUsed()"
+
+
+def compute_with(dies: DiesWhenUsed, *_args):
+    """Compute with `dies`, ignoring the task's arguments: the worker that runs this dies, and its result never comes.
+
+    A stand-in for a pool's task function: functools.partial(compute_with, DiesWhenUsed()). In the
+    process that made `dies` it raises RuntimeError instead.
+    """
+    return dies * 1
 
 
 def exit_at_once(*_args, **_kwargs) -> None:

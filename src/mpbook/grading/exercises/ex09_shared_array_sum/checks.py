@@ -25,6 +25,7 @@ from mpbook import _leaks
 from mpbook.grading.boundary import LearnerProcess, ProcessWatch
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex09_shared_array_sum import probes
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
 
 ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
@@ -35,6 +36,9 @@ PICKLED_LIMIT = 1_000_000  # bytes; start-up data and a few tasks holding a name
 # Peak bytes allocated (tracemalloc) during a call, as a share of the data it reads: a view and a sum
 # allocate a few kilobytes; one copy of the data (np.array(view), .copy(), tobytes()) is 100%.
 COPY_SHARE = 0.25
+SHORT_RESULT_S = 0.2  # RESULT_TIMEOUT_S in the test of the timeout: lost results never come, so any will do
+LIMIT_S = 8  # a pool of 2 starts in well under a second; the get() then gives up after 0.2 s
+MP_TIMEOUT = "multiprocessing.context.TimeoutError"  # what get(timeout=...) raises, by its full name
 
 
 def watchable_learner() -> LearnerProcess:
@@ -239,4 +243,40 @@ def test_no_block_left_behind_when_a_worker_fails():
         f"Called parallel_sum(np.array(['spam', 'eggs', 'ham']), workers=2); it raised {raised}, "
         f"and its block(s) {leaked} were left in /dev/shm. Unlink in a `finally:` so a failing worker "
         "cannot leak the block."
+    )
+
+
+@points(1)
+def test_gives_up_when_the_results_never_come():
+    """When the workers die mid-task their sums never come: parallel_sum raises after RESULT_TIMEOUT_S, not hangs."""
+    array = np.arange(10.0)
+    called = (
+        f"Called parallel_sum(np.arange(10.0), workers=2) with RESULT_TIMEOUT_S = {SHORT_RESULT_S}, and sum_slice "
+        "replaced by a stand-in that kills the worker that runs it"
+    )
+    learner_process()  # started (and the learner's module imported) before the clock starts
+    try:
+        outcome, _seconds = call_with_limit(
+            LIMIT_S, in_learner_process, probes.with_lost_results, SHORT_RESULT_S, array, 2
+        )
+    except DidNotReturn:
+        raise AssertionError(
+            f"{called}; it had not returned after {LIMIT_S} s. Results are waited for at most RESULT_TIMEOUT_S: "
+            "a pool replaces a dead worker, but the task it held is lost, and get() without a timeout waits for "
+            "it forever. pool.starmap_async(sum_slice, tasks).get(timeout=RESULT_TIMEOUT_S) gives up, with the "
+            "constant, not a number."
+        ) from None
+    if outcome[0] == "raised":
+        _, type_name, message = outcome
+        if type_name == MP_TIMEOUT:
+            return  # the get() gave up, as it should
+        if type_name == "builtins.RuntimeError" and "DiesWhenUsed" in message:
+            raise AssertionError(
+                f"{called}; sum_slice ran here, in the calling process, not on the pool. Hand every slice to "
+                "the pool: pool.starmap_async(sum_slice, tasks)."
+            )
+        raise AssertionError(f"{called}; it raised {type_name.removeprefix('builtins.')}: {message}")
+    raise AssertionError(
+        f"{called}; got {outcome[1]!r}, expected multiprocessing.TimeoutError from get(timeout=RESULT_TIMEOUT_S). "
+        "Sum each slice with the module's sum_slice, on the pool."
     )

@@ -12,11 +12,15 @@ point of test_sums_like_numpy, whose sums the trusted side checks, and never mor
 `workers` seen from there), what travelled and was copied (test_only_the_name_travels), the copy
 and the leftovers of sum_slice (test_sum_slice_reads_in_place_and_leaves_the_block), and which of
 its blocks were left open. Blocks left in /dev/shm are seen by the trusted side for itself.
+with_lost_results puts a stand-in that kills its worker in place of sum_slice and shortens
+RESULT_TIMEOUT_S; rewritten, it could report the TimeoutError a right answer raises: that earns the
+one point of test_gives_up_when_the_results_never_come.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import io
@@ -28,6 +32,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import numpy as np
+
+from mpbook.practice import DiesWhenUsed, compute_with
 
 CHILD_TIMEOUT_S = 30  # the child sums 20 MB in well under a second; 30 s is a very busy machine
 
@@ -270,3 +276,26 @@ def sum_slice_alone(module, seed: int, items: int, start: int, stop: int) -> dic
         with contextlib.suppress(FileNotFoundError):
             block.unlink()
     return {"outcome": outcome, "got": got, "peak": peak, "held": held, "exists": exists}
+
+
+def with_lost_results(module, seconds: float, array: np.ndarray, workers: int) -> tuple:
+    """Call module.parallel_sum(array, workers) with RESULT_TIMEOUT_S = seconds and sum_slice killing its worker.
+
+    Return ("returned", value) or ("raised", "module.QualifiedName", message): the trusted side tells
+    multiprocessing.TimeoutError from any other exception by its full name.
+    """
+    saved = getattr(module, "RESULT_TIMEOUT_S", None), getattr(module, "sum_slice", None)
+    module.RESULT_TIMEOUT_S = seconds
+    module.sum_slice = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
+    try:
+        return ("returned", module.parallel_sum(array, workers))
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
+        kind = type(exc)
+        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
+    finally:
+        module.RESULT_TIMEOUT_S, module.sum_slice = saved
+        for child in mp.active_children():  # a pool left waiting, so the next call starts clean
+            child.terminate()
+            child.join(timeout=5)

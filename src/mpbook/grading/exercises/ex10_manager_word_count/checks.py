@@ -36,6 +36,9 @@ HELD_TIMEOUT_S, HELD_LIMIT_S = 0.5, 5
 PROBE_LIMIT_S = (
     30  # the probes start a Manager (~0.3 s under spawn) around an add_line bounded by HELD_LIMIT_S
 )
+SHORT_RESULT_S = 0.2  # RESULT_TIMEOUT_S in the test of the timeout: lost results never come, so any will do
+RESULT_LIMIT_S = 8  # a Manager and a pool of 2 start in about a second; the get() then gives up after 0.2 s
+MP_TIMEOUT = "multiprocessing.context.TimeoutError"  # what get(timeout=...) raises, by its full name
 
 
 def make_documents(seed: int, documents: int = DOCUMENTS, lines: int = LINES) -> list[str]:
@@ -204,6 +207,42 @@ def test_add_line_gives_up_on_a_held_lock():
         f"{call}; it returned after {seconds:.1f} s without an error, and results became {got!r}: it updated "
         "the counts without holding the lock. Hold it from the read to the write-back, waiting at most "
         "LOCK_TIMEOUT_S: `with acquired(lock, LOCK_TIMEOUT_S):`."
+    )
+
+
+@points(1)
+def test_gives_up_when_the_results_never_come():
+    """When the workers die mid-task their results never come: count_words raises after RESULT_TIMEOUT_S, not hangs."""
+    documents = ["the cat\nthe hat"]
+    called = (
+        f"Called count_words({documents!r}, 2) with RESULT_TIMEOUT_S = {SHORT_RESULT_S}, and add_line replaced "
+        "by a stand-in that kills the worker that runs it"
+    )
+    learner_process()  # started (and the learner's module imported) before the clock starts
+    try:
+        outcome, _seconds = call_with_limit(
+            RESULT_LIMIT_S, in_learner_process, probes.with_lost_results, SHORT_RESULT_S, documents, 2
+        )
+    except DidNotReturn:
+        raise AssertionError(
+            f"{called}; it had not returned after {RESULT_LIMIT_S} s. The pool's results are waited for at most "
+            "RESULT_TIMEOUT_S: a pool replaces a dead worker, but the task it held is lost, and get() without a "
+            "timeout waits for it forever. pool.starmap_async(add_line, tasks).get(timeout=RESULT_TIMEOUT_S) "
+            "gives up, with the constant, not a number."
+        ) from None
+    if outcome[0] == "raised":
+        _, type_name, message = outcome
+        if type_name == MP_TIMEOUT:
+            return  # the get() gave up, as it should
+        if type_name == "builtins.RuntimeError" and "DiesWhenUsed" in message:
+            raise AssertionError(
+                f"{called}; add_line ran here, in the calling process, not on the pool. Hand every line to "
+                "the pool: pool.starmap_async(add_line, tasks)."
+            )
+        raise AssertionError(f"{called}; it raised {type_name.removeprefix('builtins.')}: {message}")
+    raise AssertionError(
+        f"{called}; got {outcome[1]!r}, expected multiprocessing.TimeoutError from get(timeout=RESULT_TIMEOUT_S). "
+        "Count each line with the module's add_line, on the pool."
     )
 
 

@@ -6,15 +6,19 @@ proxies, and return plain data that checks.py, in the trusted process, judges. C
 that rewrote these probes could fake their answers; that earns at most the two points of
 test_add_line_writes_its_counts_back and test_add_line_gives_up_on_a_held_lock, while the counting
 tests call count_words directly and the contention test, worth two, sees the manager and the pool's
-workers from the trusted side, through the process tree.
+workers from the trusted side, through the process tree. with_lost_results puts a stand-in that
+kills its worker in place of add_line and shortens RESULT_TIMEOUT_S; rewritten, it could report the
+TimeoutError a right answer raises: that earns the one point of test_gives_up_when_the_results_never_come.
 """
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import time
 
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
+from mpbook.practice import DiesWhenUsed, compute_with
 
 
 def writes_back(module, start: list, index: int, line: str) -> dict:
@@ -63,3 +67,26 @@ def held_lock(module, lock_timeout_s: float, limit_s: float, line: str) -> dict:
             lock.release()  # lets an add_line still waiting for it finish, before the manager stops
         got = results[:]
     return {"outcome": "returned", "got": got, "seconds": seconds}
+
+
+def with_lost_results(module, seconds: float, documents: list[str], workers: int) -> tuple:
+    """Call module.count_words(documents, workers) with RESULT_TIMEOUT_S = seconds and add_line killing its worker.
+
+    Return ("returned", value) or ("raised", "module.QualifiedName", message): the trusted side tells
+    multiprocessing.TimeoutError from any other exception by its full name.
+    """
+    saved = getattr(module, "RESULT_TIMEOUT_S", None), getattr(module, "add_line", None)
+    module.RESULT_TIMEOUT_S = seconds
+    module.add_line = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
+    try:
+        return ("returned", module.count_words(documents, workers))
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
+        kind = type(exc)
+        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
+    finally:
+        module.RESULT_TIMEOUT_S, module.add_line = saved
+        for child in mp.active_children():  # a pool or manager left waiting, so the next call starts clean
+            child.terminate()
+            child.join(timeout=5)

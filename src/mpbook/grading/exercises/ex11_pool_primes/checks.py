@@ -14,7 +14,7 @@ import mpbook
 from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex11_pool_primes import probes
-from mpbook.grading.measuring import RunningWorkers
+from mpbook.grading.measuring import DidNotReturn, RunningWorkers, call_with_limit
 from mpbook.workers import count_primes
 
 ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
@@ -28,6 +28,9 @@ SPEED_TRIES = 2  # timings on a shared machine jump about: one good try of two i
 BUSY_SHARE = 0.3  # a worker is computing for ~85% of a pool run (less its start); for ~0% of a run in threads
 TOGETHER_SHARE = 0.4  # a right answer: 70-97% of the samples; workers taking turns: under 10%
 PARENT_CPU_SHARE = 0.3  # a pool's parent spends a few ms of CPU; counting in the parent spends it all
+SHORT_RESULT_S = 0.2  # RESULT_TIMEOUT_S in the test of the timeout: lost results never come, so any will do
+LIMIT_S = 8  # a pool of 2 starts in well under a second; the get() then gives up after 0.2 s
+MP_TIMEOUT = "multiprocessing.context.TimeoutError"  # what get(timeout=...) raises, by its full name
 
 
 def nudge(got, expected: int) -> str:
@@ -134,6 +137,41 @@ def test_work_runs_in_the_workers():
         busy = [running for running in self.samples if running >= 1]
         together = sum(running >= 2 for running in busy) / len(busy) if busy else 0.0
         return len(busy) / max(1, len(self.samples)), together
+
+
+@points(1)
+def test_gives_up_when_the_results_never_come():
+    """When the workers die mid-task their results never come: count_primes_parallel raises after RESULT_TIMEOUT_S."""
+    called = (
+        f"Called count_primes_parallel(1000) with RESULT_TIMEOUT_S = {SHORT_RESULT_S}, and count_primes replaced "
+        "by a stand-in that kills the worker that runs it"
+    )
+    learner_process()  # started (and the learner's module imported) before the clock starts
+    try:
+        outcome, _seconds = call_with_limit(
+            LIMIT_S, in_learner_process, probes.with_lost_results, SHORT_RESULT_S, 1000
+        )
+    except DidNotReturn:
+        raise AssertionError(
+            f"{called}; it had not returned after {LIMIT_S} s. Results are waited for at most RESULT_TIMEOUT_S: "
+            "a pool replaces a dead worker, but the task it held is lost, and get() without a timeout waits for "
+            "it forever. pool.starmap_async(...).get(timeout=RESULT_TIMEOUT_S) gives up, with the constant, "
+            "not a number."
+        ) from None
+    if outcome[0] == "raised":
+        _, type_name, message = outcome
+        if type_name == MP_TIMEOUT:
+            return  # the get() gave up, as it should
+        if type_name == "builtins.RuntimeError" and "DiesWhenUsed" in message:
+            raise AssertionError(
+                f"{called}; count_primes ran here, in the calling process, not on the pool. Hand every range "
+                "to the pool: pool.starmap_async(count_primes, ranges)."
+            )
+        raise AssertionError(f"{called}; it raised {type_name.removeprefix('builtins.')}: {message}")
+    raise AssertionError(
+        f"{called}; got {outcome[1]!r}, expected multiprocessing.TimeoutError from "
+        "get(timeout=RESULT_TIMEOUT_S). Count each range with the module's count_primes, on the pool."
+    )
 
 
 @points(2)

@@ -15,12 +15,18 @@ import os
 from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import exercise, folder_for_learner, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex14_initializer import probes
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import build_prime_table
 from mpbook.practice import read_records, run_and_record
 
 ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex14_initializer")
+
+SHORT_RESULT_S = 0.2  # RESULT_TIMEOUT_S in the test of the timeout: well below probes.SLOW_BUILD_S
+LIMIT_S = 10  # the slow builds (0.7 s) and a pool of 2 starting take about 1 s
+# What executor.map's timeout raises, by its full name: one class from Python 3.11, two before.
+FUTURES_TIMEOUTS = ("builtins.TimeoutError", "concurrent.futures._base.TimeoutError")
 
 
 def learner_limit() -> int:
@@ -137,4 +143,35 @@ def test_three_workers():
         f"Called {call}; the counts were right, but {started} worker process(es) were started, expected 3: "
         "a pool of `workers` processes, ProcessPoolExecutor(workers, ...). (Without it, the pool has one "
         f"process per CPU, {os.cpu_count()} here, whatever `workers` says.)"
+    )
+
+
+@points(1)
+def test_gives_up_when_the_results_are_late():
+    """When the tables take longer to build than RESULT_TIMEOUT_S, count_with_table raises TimeoutError, not waits."""
+    ranges = [(0, 10), (10, 100)]
+    called = (
+        f"Called count_with_table({ranges}, 2, build_table=<one that takes {probes.SLOW_BUILD_S} s>) with "
+        f"RESULT_TIMEOUT_S = {SHORT_RESULT_S}"
+    )
+    learner_process()  # started (and the learner's module imported) before the clock starts
+    try:
+        outcome, seconds = call_with_limit(
+            LIMIT_S, in_learner_process, probes.with_slow_tables, SHORT_RESULT_S, ranges, 2
+        )
+    except DidNotReturn:
+        raise AssertionError(
+            f"{called}; it had not returned after {LIMIT_S} s. The results are waited for at most "
+            "RESULT_TIMEOUT_S: executor.map(count_in_table, starts, stops, timeout=RESULT_TIMEOUT_S)."
+        ) from None
+    if outcome[0] == "raised":
+        _, type_name, message = outcome
+        if type_name in FUTURES_TIMEOUTS:
+            return  # the map gave up, as it should
+        raise AssertionError(f"{called}; it raised {type_name.removeprefix('builtins.')}: {message}")
+    raise AssertionError(
+        f"{called}; it returned {outcome[1]!r} after {seconds:.1f} s, expected TimeoutError: the workers build "
+        "their tables with the build_table given, which took longer than RESULT_TIMEOUT_S, and the results are "
+        "waited for at most that. executor.map(count_in_table, starts, stops, timeout=RESULT_TIMEOUT_S) raises "
+        "TimeoutError when they are late, with the constant, not a number."
     )

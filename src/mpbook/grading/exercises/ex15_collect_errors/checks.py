@@ -8,7 +8,9 @@ from here, through the process tree, not counted by code its own process could r
 import time
 
 from mpbook.grading.boundary import ImportFailed, LearnerEnded, LearnerMissing, LearnerRaised, ProcessWatch
-from mpbook.grading.checking import exercise, learner_process, points
+from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
+from mpbook.grading.exercises.ex15_collect_errors import probes
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import sleep_for
 from mpbook.workers import raise_if_negative, square
 
@@ -18,6 +20,9 @@ ex = exercise("ex15_collect_errors")
 
 SLEEPS = [0.3] * 12  # 3.6 s one after another; about 1.8 s on two workers, plus starting them
 SPEED_SHARE = 0.8  # two workers need about 0.6 of the serial time here; one at a time needs all of it
+SHORT_RESULT_S = 0.1  # RESULT_TIMEOUT_S for the test of the timeout
+LATE_S = 0.6  # that test's task: late by 0.5 s (the pool still waits for it as it shuts down)
+LIMIT_S = 8  # a pool of one starts in well under a second; then 0.6 s for the late task
 
 
 def expected_for(func, items: list) -> tuple[dict, dict]:
@@ -152,4 +157,31 @@ def test_uses_as_many_processes_as_workers():
     assert started == 3, (
         f"{call}; {started} worker process(es) were started, expected 3. Make the pool with `workers` "
         "processes: ProcessPoolExecutor(max_workers=workers). Without it, the pool has one per CPU."
+    )
+
+
+@points(1)
+def test_gives_up_on_a_late_result():
+    """With RESULT_TIMEOUT_S shortened to 0.1 s, a task that takes 0.6 s is reported as a TimeoutError failure."""
+    call = f"Called map_collecting_errors(sleep_for, [{LATE_S}], workers=1) with RESULT_TIMEOUT_S = {SHORT_RESULT_S}"
+    try:
+        outcome, seconds = call_with_limit(
+            LIMIT_S, in_learner_process, probes.with_result_timeout, SHORT_RESULT_S, sleep_for, [LATE_S], 1
+        )
+    except DidNotReturn:
+        raise AssertionError(f"{call}; it had not returned after {LIMIT_S} s.") from None
+    if outcome[0] == "raised":
+        _, type_name, message = outcome
+        raise AssertionError(
+            f"{call}; it raised {type_name.removeprefix('builtins.')}: {message}. A result that does not come in "
+            "time is a failure like any other: catch the TimeoutError of future.result(timeout=RESULT_TIMEOUT_S) "
+            "and record describe(exc) in failures."
+        )
+    got = outcome[1]
+    timed_out = isinstance(got, tuple) and got[0] == {} and str(got[1].get(0, "")).startswith("TimeoutError")
+    assert timed_out, (
+        f"{call}; got {got!r} after {seconds:.1f} s, expected ({{}}, {{0: 'TimeoutError: '}}). Each result is "
+        "waited for at most RESULT_TIMEOUT_S, so that a stuck task cannot hold up the call forever: "
+        "future.result(timeout=RESULT_TIMEOUT_S), with the constant, not a number, and its TimeoutError "
+        "recorded in failures."
     )

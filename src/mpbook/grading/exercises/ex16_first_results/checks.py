@@ -11,19 +11,26 @@ import time
 from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex16_first_results import probes
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
 
 ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex16_first_results")
 
-# Four quick tasks first, then thirty of 0.5 s: on two workers, all of them need about 7.8 s. Taking the
+# Four quick tasks first, then thirty of 0.4 s: on two workers, all of them need about 6.2 s. Taking the
 # first four and cancelling the rest leaves only the few long ones already handed to a worker (the executor
-# queues a task or two ahead of its workers; those count as running and cannot be cancelled): about 2 s.
-QUICK, SLOW = [0.1, 0.2, 0.1, 0.2], [0.5] * 30
+# queues a task or two ahead of its workers; those count as running and cannot be cancelled): about 1 s.
+# A slow task starts after the last quick one, and lasts 0.3 s longer, so the quick ones always come first.
+QUICK, SLOW = [0.05, 0.1, 0.05, 0.1], [0.4] * 30
 WORKERS = 2
 ALL_S = (sum(QUICK) + sum(SLOW)) / WORKERS
 TIME_SHARE = 0.6  # a right answer needs about a quarter of ALL_S; waiting for every task needs all of it
 MIN_CANCELLED = len(SLOW) // 2  # about 25 of the 30 slow tasks have not started when the fourth result comes
+SHORT_WAIT_S = 0.1  # AS_COMPLETED_TIMEOUT_S for the test of the timeout
+LATE_S = 0.6  # that test's task: late by 0.5 s (shutting down still waits for it, as it is running)
+LIMIT_S = 8  # an executor of one starts in well under a second; then 0.6 s for the late task
+# What as_completed's timeout raises, by full name: a builtin from Python 3.11, its own class before.
+TIMEOUTS = {"builtins.TimeoutError", "concurrent.futures._base.TimeoutError"}
 
 
 def spied(durations: list[float], k: int, workers: int) -> tuple[dict, float, int]:
@@ -79,7 +86,7 @@ def test_quickest_results_in_completion_order():
 def test_returns_without_running_the_rest():
     """Taking 4 results out of 34 tasks cancels the tasks not yet started and returns long before all could run."""
     durations = QUICK + SLOW
-    call = f"Called first_results({QUICK!r} + [0.5] * {len(SLOW)}, 4, workers={WORKERS})"
+    call = f"Called first_results({QUICK!r} + [{SLOW[0]}] * {len(SLOW)}, 4, workers={WORKERS})"
     seen, elapsed, processes = spied(durations, 4, WORKERS)
     got = seen["got"]
     running = [process.pid for process in learner_process().descendants()]
@@ -145,12 +152,34 @@ def test_all_and_none():
 @points(1)
 def test_uses_as_many_processes_as_workers():
     """With workers=3, on a machine of any size, the executor has three worker processes."""
-    durations = [0.3, 0.3, 0.3, 0.3, 0.3, 0.3]
+    durations = [0.2, 0.2, 0.2, 0.2, 0.2, 0.2]
     call = f"Called first_results({durations!r}, 3, workers=3)"
     with ProcessWatch(learner_process()) as watch:
         got = ex.first_results(durations, 3, workers=3)
-    assert got == [0.3, 0.3, 0.3], f"{call}; got {got!r}, expected [0.3, 0.3, 0.3]."
+    assert got == [0.2, 0.2, 0.2], f"{call}; got {got!r}, expected [0.2, 0.2, 0.2]."
     assert watch.started == 3, (
         f"{call}; {watch.started} worker process(es) were started, expected 3. Make the executor with `workers` "
         "processes: ProcessPoolExecutor(max_workers=workers). Without it, it has one per CPU."
+    )
+
+
+@points(1)
+def test_gives_up_on_late_results():
+    """With AS_COMPLETED_TIMEOUT_S shortened to 0.1 s, a task that takes 0.6 s makes the call raise TimeoutError."""
+    call = f"Called first_results([{LATE_S}], 1, workers=1) with AS_COMPLETED_TIMEOUT_S = {SHORT_WAIT_S}"
+    try:
+        outcome, seconds = call_with_limit(
+            LIMIT_S, in_learner_process, probes.with_timeout, SHORT_WAIT_S, [LATE_S], 1, 1
+        )
+    except DidNotReturn:
+        raise AssertionError(f"{call}; it had not returned after {LIMIT_S} s.") from None
+    if outcome[0] == "raised":
+        _, type_name, message = outcome
+        assert type_name in TIMEOUTS, f"{call}; it raised {type_name.removeprefix('builtins.')}: {message}."
+        return  # gave up in time, as it should
+    raise AssertionError(
+        f"{call}; got {outcome[1]!r} after {seconds:.1f} s, expected the TimeoutError of "
+        "as_completed(futures, timeout=AS_COMPLETED_TIMEOUT_S): results are waited for at most "
+        "AS_COMPLETED_TIMEOUT_S in all, so that a stuck task cannot hold up the call forever. Pass the constant, "
+        "not a number, and let the TimeoutError out (the finally: still shuts the executor down)."
     )

@@ -4,7 +4,8 @@ Runs in the learner's process (see mpbook.grading.learner), so it observes and r
 checks.py, in the trusted process, judges it. Code of the learner's that rewrote this probe could
 fake its answers (how many tasks were submitted, cancelled, still pending); that earns little: the
 trusted side times every call itself, so a fake cannot hide running every task, and it counts the
-worker processes and sees the ones left running through the process tree.
+worker processes and sees the ones left running through the process tree. with_timeout could fake
+that the call gave up in time: that earns test_gives_up_on_late_results (1 point) only.
 """
 
 from __future__ import annotations
@@ -37,3 +38,22 @@ def first_results(module, durations: list[float], k: int, workers: int) -> dict:
         "pending": sum(not future.done() for future in futures),
         "cancelled": sum(future.cancelled() for future in futures),
     }
+
+
+def with_timeout(module, seconds: float, durations: list[float], k: int, workers: int):
+    """Call module.first_results(durations, k, workers=workers) with AS_COMPLETED_TIMEOUT_S = seconds.
+
+    Return ("returned", value) or ("raised", "module.QualifiedName", message); NotImplementedError
+    (the untouched stub) is raised, for the grader to say "not done yet".
+    """
+    saved = getattr(module, "AS_COMPLETED_TIMEOUT_S", None)
+    module.AS_COMPLETED_TIMEOUT_S = seconds
+    try:
+        return ("returned", module.first_results(durations, k, workers=workers))
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
+        kind = type(exc)
+        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
+    finally:
+        module.AS_COMPLETED_TIMEOUT_S = saved

@@ -11,6 +11,7 @@ import collections
 from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex20_worker_logging import probes
+from mpbook.grading.measuring import DidNotReturn, call_with_limit
 
 ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
@@ -23,6 +24,16 @@ NO_RECORDS = (
     "`with Pool` terminates them: use ProcessPoolExecutor, or pool.close() then pool.join() first), or the "
     "listener is stopped before the workers ended."
 )
+
+SHORT_RESULT_S = 0.1  # RESULT_TIMEOUT_S for the test of the timeout
+LATE_S = 0.6  # that test's item takes this long to reach its worker: late by 0.5 s
+LIMIT_S = 8  # a pool of one starts in well under a second; then 0.6 s for the late item
+# What a timed-out map raises, by full name: the executor's (a builtin from Python 3.11), or a Pool's.
+TIMEOUTS = {
+    "builtins.TimeoutError",
+    "concurrent.futures._base.TimeoutError",
+    "multiprocessing.context.TimeoutError",
+}
 
 
 def logging_run(items: list, workers: int, **how) -> dict:
@@ -159,4 +170,29 @@ def test_uses_as_many_processes_as_workers():
     assert started == 3, (
         f"Called {call}; {started} worker process(es) were started, expected 3. Make the pool with "
         "`workers` processes (ProcessPoolExecutor(workers, ...)); without it, the pool has one per CPU."
+    )
+
+
+@points(1)
+def test_gives_up_on_a_late_result():
+    """With RESULT_TIMEOUT_S shortened to 0.1 s, an item that takes 0.6 s to reach its worker makes the call raise."""
+    call = (
+        f"Called run_with_logging([an item that takes {LATE_S} s to reach its worker], workers=1) with "
+        f"RESULT_TIMEOUT_S = {SHORT_RESULT_S}"
+    )
+    try:
+        outcome, seconds = call_with_limit(
+            LIMIT_S, in_learner_process, probes.with_result_timeout, SHORT_RESULT_S, LATE_S, 1
+        )
+    except DidNotReturn:
+        raise AssertionError(f"{call}; it had not returned after {LIMIT_S} s.") from None
+    if outcome[0] == "raised":
+        _, type_name, message = outcome
+        assert type_name in TIMEOUTS, f"{call}; it raised {type_name.removeprefix('builtins.')}: {message}."
+        return  # gave up in time, as it should
+    raise AssertionError(
+        f"{call}; it returned ({outcome[1]} record(s)) after {seconds:.1f} s, expected the map's TimeoutError: "
+        "the map is waited for at most RESULT_TIMEOUT_S, so that a stuck worker cannot hold up the call forever. "
+        "executor.map(log_item, items, timeout=RESULT_TIMEOUT_S), with the constant, not a number, and "
+        "let the TimeoutError out (the listener still stops in the finally:)."
     )

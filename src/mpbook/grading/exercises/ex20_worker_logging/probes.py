@@ -8,7 +8,8 @@ answer, the records' messages included: the worker processes are counted from th
 (test_uses_as_many_processes_as_workers) and the records must name processes other than the
 learner's own, but what happens inside the learner's process (its logging set-up) is the exercise,
 so the points that rest on the records rest on this probe. It holds no expected values: those are
-in checks.py, which the learner's user cannot read under a root grader.
+in checks.py, which the learner's user cannot read under a root grader. with_result_timeout could
+fake that the call gave up in time: that earns test_gives_up_on_a_late_result (1 point) only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import logging
 import logging.handlers
 import multiprocessing
 import threading
+
+from mpbook.workers import sleep_and_return
 
 
 def listener_threads() -> int:
@@ -66,3 +69,35 @@ def logging_run(
     seen["root_before"] = (repr(before[0]), before[1])
     seen["root_after"] = (repr(root.handlers), root.level)
     return seen
+
+
+class LateItem:
+    """An item that takes `seconds` to unpickle: the worker that gets it starts its task only after that."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def __reduce__(self):
+        return (sleep_and_return, (self.seconds, "late"))  # in the worker, it arrives as the string "late"
+
+
+def with_result_timeout(module, seconds: float, late_s: float, workers: int):
+    """Call module.run_with_logging([LateItem(late_s)], workers=workers) with RESULT_TIMEOUT_S = seconds.
+
+    Return ("returned", number of records) or ("raised", "module.QualifiedName", message), and how many
+    QueueListener threads still run; NotImplementedError (the untouched stub) is raised, for the grader
+    to say "not done yet".
+    """
+    saved = getattr(module, "RESULT_TIMEOUT_S", None)
+    module.RESULT_TIMEOUT_S = seconds
+    try:
+        got = module.run_with_logging([LateItem(late_s)], workers=workers)
+        outcome: tuple = ("returned", len(got) if isinstance(got, list) else repr(got)[:300])
+    except NotImplementedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
+        kind = type(exc)
+        outcome = ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc)[:300])
+    finally:
+        module.RESULT_TIMEOUT_S = saved
+    return outcome
