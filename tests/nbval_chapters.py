@@ -65,17 +65,26 @@ _TRACKER_WARNING = re.compile(
 # Run in a chapter's kernel after its last cell. It names the child processes still running
 # (the chapter forgot to close a pool or join a process), then does what a script's normal exit
 # does: multiprocessing's exit handler releases the semaphores of queues, locks and pools still
-# referenced. A kernel cannot exit that way: on shutdown, ipykernel sends SIGTERM to its child
-# processes until they are gone, the resource tracker ignores SIGTERM, and after 2.5 s the
-# kernel is itself terminated, before any exit handler ran. The tracker then unlinks what it
-# was left and prints "There appear to be N leaked semaphore objects" for objects that were in
-# use, not leaked. After this step, such a warning means a real leak (a SharedMemory never unlinked).
+# referenced, and the fork server and each resource tracker (multiprocessing's, joblib's) are told the program has ended
+# (as the end of its pipe tells it when a script exits), so it unlinks what was left and warns
+# "There appear to be N leaked ... objects" only for what is really leaked (a SharedMemory never
+# unlinked). A kernel cannot exit that way: on shutdown, ipykernel sends SIGTERM to its child
+# processes until they are gone, the resource tracker ignores SIGTERM, and only after 2.5 s is the
+# kernel terminated, before any exit handler ran: the tracker would then also report objects that
+# were in use, not leaked, and every chapter would wait the 2.5 s.
 _END_LIKE_A_SCRIPT = """
-import multiprocessing as _mpbook_mp, multiprocessing.util as _mpbook_util
+import multiprocessing as _mpbook_mp, multiprocessing.util as _mpbook_util, sys as _mpbook_sys
 _mpbook_children = _mpbook_mp.active_children()
 print(", ".join(f"{p.name} (pid {p.pid})" for p in _mpbook_children))
 if not _mpbook_children:
+    def _mpbook_stop(module, name):  # private: closes the helper's pipe, as a script's exit does, and waits
+        helper = getattr(_mpbook_sys.modules.get(module), name, None)
+        if helper is not None and hasattr(helper, "_stop"):
+            helper._stop()
+    _mpbook_stop("multiprocessing.forkserver", "_forkserver")  # first: its socket is in the folder the exit removes
     _mpbook_util._exit_function()  # private, but exactly what atexit runs at a script's end
+    _mpbook_stop("multiprocessing.resource_tracker", "_resource_tracker")  # last: the trackers unlink what is left
+    _mpbook_stop("joblib.externals.loky.backend.resource_tracker", "_resource_tracker")
 """
 SETTLE_S = 5  # workers and the resource tracker take a moment to exit after the kernel
 
