@@ -1,6 +1,7 @@
 """The exercise book, graded once: every stub scores 0, every solution full marks; verify and grade on a small book.
 
-Each stub and each solution is graded once per `make test`, by test_stub_scores_nothing_and_solution_full_marks.
+Each stub and each solution is graded once per `make test`, by test_stub_scores_nothing_and_solution_full_marks
+(the stubs two at a time beforehand, by stubs_graded; the solutions one by one).
 The tests of `mpbook verify` and `mpbook grade` run them on a fake book of one or two exercises
 (commands.EXERCISES and the solutions folder swapped), and reuse those gradings through `graded`, so
 their own logic is tested without grading the book again. The real `mpbook verify --wrong-answers`,
@@ -16,6 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from concurrent_grading import grade_concurrently, selected
 
 from mpbook import cli
 from mpbook.grading import boundary, commands, runner, workspace, wrong
@@ -37,8 +39,24 @@ def graded(exercise: str, path: Path, on_result=None, deadline: float | None = N
     return copy.deepcopy(_graded[key])  # its path is the first file graded with this text
 
 
+@pytest.fixture(scope="module")
+def stubs_graded(request) -> None:
+    """Grade the stubs of the exercises this session tests, two at a time, into `graded`'s cache.
+
+    A stub scores 0 (it raises NotImplementedError), under load or not; the solutions are graded one by one.
+    A stub whose grading raised is left out: graded() grades it again in its own test, which shows the error.
+    """
+    exercises = [
+        params["exercise"] for params in selected(request, test_stub_scores_nothing_and_solution_full_marks)
+    ]
+    results = grade_concurrently(exercises, lambda exercise: _grade_file(exercise.name, exercise.stub_path))
+    for exercise, result in results.items():
+        if not isinstance(result, BaseException):
+            _graded[(exercise.name, exercise.stub_path.read_bytes())] = result
+
+
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[e.number for e in EXERCISES])
-def test_stub_scores_nothing_and_solution_full_marks(exercise):
+def test_stub_scores_nothing_and_solution_full_marks(exercise, stubs_graded):
     """The untouched stub scores 0 on every test (a test must require the work), and the solution passes every one."""
     stub = graded(exercise.name, exercise.stub_path)
     assert len(stub.tests) == len(runner.collect_tests(exercise.name)), stub.problem

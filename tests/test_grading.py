@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from concurrent_grading import grade_concurrently, result_of, selected
 
 from mpbook.grading import runner, workspace
 from mpbook.grading.catalogue import EXERCISES, UnknownExercise, find
@@ -99,27 +100,65 @@ def test_a_case_for_every_status():
     assert {p.parent.name for p in CASES.glob("*/*.py")} == {s.value for s in Status}
 
 
-@pytest.mark.parametrize("case_path", sorted(CASES.glob("*/*.py")), ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_grading_case(tmp_path, case_path):
-    """Each learner's file in tests/grading_cases/ gets its folder's status and says what its header says.
+@dataclass
+class GradedCase:
+    """A case graded, and the processes still running its marker or its folder 0.2 s after."""
 
-    A timeout ends within its deadline + KILL_MARGIN_S; whatever the file started is gone afterwards.
-    """
+    case: Case
+    deadline: float
+    graded: runner.ExerciseResult
+    outlived: list[psutil.Process]
+    outlived_in_folder: list[psutil.Process]
+
+
+def grade_case(case_path: Path, folder: Path) -> GradedCase:
+    """Grade the learner's file of case_path from a copy in folder; then look for what it left running."""
     case = read_case(case_path)
     if case.first("platform") == "posix" and os.name != "posix":
         pytest.skip("process groups and setsid are POSIX")
     exercise = find(case.first("exercise")).name
     deadline = float(case.first("deadline", str(SHORT_DEADLINE_S)))
     marker = f"mpbook-test-{uuid.uuid4().hex}"
-    learner = tmp_path / f"{exercise}.py"
+    learner = folder / f"{exercise}.py"
     learner.write_text(case_path.read_text(encoding="utf-8").replace("MARKER", marker), encoding="utf-8")
 
     if case.first("run") == "first":
         first = runner.collect_tests(exercise)[0]
         graded = runner.ExerciseResult(exercise, str(learner))
-        graded.tests = [runner.run_test(first, exercise, tmp_path, learner.name, deadline)]
+        graded.tests = [runner.run_test(first, exercise, folder, learner.name, deadline)]
     else:
         graded = runner.grade_file(exercise, learner, deadline=deadline)
+    time.sleep(0.2)
+    return GradedCase(case, deadline, graded, processes_with(marker), processes_with(str(folder)))
+
+
+def only_hangs(case_path: Path) -> bool:
+    """A timeout case without `# only:`: each of its tests just waits to be killed, whatever else runs."""
+    header = case_path.read_text(encoding="utf-8")
+    return case_path.parent.name == Status.TIMEOUT and "\n# only:" not in header
+
+
+@pytest.fixture(scope="module")
+def hangs_graded(request, tmp_path_factory) -> dict:
+    """The hang cases this session tests, graded 4 at a time: they wait for their deadline, not for a CPU.
+
+    The other cases expect tests to pass (timeout/empty_input_sleeps too, but for one): they run alone.
+    """
+    paths = [params["case_path"] for params in selected(request, test_grading_case)]
+    # made here, not in the threads: mktemp is not thread-safe
+    folders = {path: tmp_path_factory.mktemp(path.stem) for path in paths if only_hangs(path)}
+    return grade_concurrently(folders, lambda path: grade_case(path, folders[path]), workers=4)
+
+
+@pytest.mark.parametrize("case_path", sorted(CASES.glob("*/*.py")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_grading_case(tmp_path, case_path, hangs_graded):
+    """Each learner's file in tests/grading_cases/ gets its folder's status and says what its header says.
+
+    A timeout ends within its deadline + KILL_MARGIN_S; whatever the file started is gone afterwards.
+    """
+    got = result_of(hangs_graded, case_path) if case_path in hangs_graded else grade_case(case_path, tmp_path)
+    case, deadline, graded = got.case, got.deadline, got.graded
+    exercise = graded.exercise
     shown = [(t.name, t.status, t.message) for t in graded.tests]
 
     only = case.first("only")
@@ -140,9 +179,8 @@ def test_grading_case(tmp_path, case_path):
     if case.first("problem"):
         assert graded.problem.startswith(case.first("problem")), graded.problem
 
-    time.sleep(0.2)
-    assert processes_with(marker) == [], "a process outlived the grader"
-    assert processes_with(str(tmp_path)) == [], "a process running the learner's file outlived the grader"
+    assert got.outlived == [], "a process outlived the grader"
+    assert got.outlived_in_folder == [], "a process running the learner's file outlived the grader"
 
 
 def test_missing_file_is_reported(tmp_path):

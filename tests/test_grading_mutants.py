@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from concurrent_grading import grade_concurrently, result_of, selected
 
 from mpbook.grading import runner, wrong
 
@@ -64,19 +65,34 @@ MUTANTS = [
 ]
 
 
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize(
-    ("exercise", "mistake", "edits", "must_fail"), MUTANTS, ids=[f"{m[0][:4]}-{m[3]}" for m in MUTANTS]
-)
-def test_a_usual_mistake_is_caught(tmp_path, exercise, mistake, edits, must_fail):
+def grade_mutant(exercise: str, edits: list[tuple[str, str]], folder) -> runner.ExerciseResult:
+    """Grade the solution of exercise with edits made, from a copy in folder."""
     source = (SOLUTIONS / f"{exercise}.py").read_text(encoding="utf-8")
     for old, new in edits:
         assert old in source, f"solutions/{exercise}.py no longer contains {old!r}: update this mutant"
         source = source.replace(old, new)
-    learner = tmp_path / f"{exercise}.py"
+    learner = folder / f"{exercise}.py"
     learner.write_text(source, encoding="utf-8")
+    return runner.grade_file(exercise, learner)
 
-    result = runner.grade_file(exercise, learner)
+
+@pytest.fixture(scope="module")
+def mutants_graded(request, tmp_path_factory) -> dict:
+    """The mutants this session tests, graded two at a time: load only makes a mistake's test fail more surely."""
+    edits = {
+        (p["exercise"], p["mistake"]): p["edits"] for p in selected(request, test_a_usual_mistake_is_caught)
+    }
+    # made here, not in the threads: mktemp is not thread-safe
+    folders = {mutant: tmp_path_factory.mktemp(mutant[0]) for mutant in edits}
+    return grade_concurrently(edits, lambda mutant: grade_mutant(mutant[0], edits[mutant], folders[mutant]))
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    ("exercise", "mistake", "edits", "must_fail"), MUTANTS, ids=[f"{m[0][:4]}-{m[3]}" for m in MUTANTS]
+)
+def test_a_usual_mistake_is_caught(exercise, mistake, edits, must_fail, mutants_graded):
+    result = result_of(mutants_graded, (exercise, mistake))
 
     by_name = {t.name: t for t in result.tests}
     caught = by_name[must_fail]
@@ -86,16 +102,23 @@ def test_a_usual_mistake_is_caught(tmp_path, exercise, mistake, edits, must_fail
     assert all(t.status != "timeout" for t in result.tests), [(t.name, t.message) for t in result.tests]
 
 
+@pytest.fixture(scope="module")
+def wrong_answers_graded(request) -> dict:
+    """The wrong answers this session tests, graded two at a time: load only makes their named test fail more surely."""
+    paths = [params["path"] for params in selected(request, test_a_usual_wrong_answer_is_caught)]
+    return grade_concurrently(paths, lambda path: wrong.grade_wrong_answer(path.parent.name, path))
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.skipif(
     os.environ.get("MPBOOK_WRONG_ANSWERS") != "1",
-    reason="the 122 wrong answers take ~4 min: `mpbook verify --wrong-answers` grades them in .ci/run "
+    reason=f"the {len(WRONG)} wrong answers take ~4 min: `mpbook verify --wrong-answers` grades them in .ci/run "
     "(MPBOOK_WRONG_ANSWERS=1 grades them here)",
 )
 @pytest.mark.parametrize("path", WRONG, ids=[f"{p.parent.name[:4]}-{p.stem}" for p in WRONG])
-def test_a_usual_wrong_answer_is_caught(path):
+def test_a_usual_wrong_answer_is_caught(path, wrong_answers_graded):
     """The test a wrong answer names fails on it with a message (or, when it names none, the answer loses points)."""
-    verdict = wrong.grade_wrong_answer(path.parent.name, path)
+    verdict = result_of(wrong_answers_graded, path)
     assert verdict.caught, verdict.problem
 
 

@@ -2,12 +2,13 @@
 
 Each file in tests/cheats/ is a submission for ex01 that tries one way around the grader: a planted
 report, patched checks, patched builtins and multiprocessing, printed PASS lines, an early exit, a
-process that escapes and keeps rewriting the report, reading the reference solution. ex01's checks
-say ISOLATED = True: they run in the trusted process, the learner's module in its own.
+process that escapes and keeps rewriting the report, reading the reference solution. Every exercise's
+checks run in the trusted process, the learner's module in its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import pickle
@@ -17,32 +18,21 @@ from pathlib import Path
 
 import psutil
 import pytest
+from concurrent_grading import grade_concurrently, result_of, selected
 
 from mpbook.grading import boundary, channel, runner
+from mpbook.grading.catalogue import ORDER
 from mpbook.grading.learner import plain
 
 CHEAT_DIR = Path(__file__).resolve().parent / "cheats"
 EX01 = "ex01_start_and_join"
 
 
-def _isolated_exercises() -> list[str]:
-    """The exercises whose checks run behind the boundary (their check module says ISOLATED = True)."""
-    import importlib
-
-    from mpbook.grading.catalogue import ORDER
-
-    return [
-        name
-        for name in ORDER
-        if getattr(importlib.import_module(f"mpbook.grading.exercises.{name}.checks"), "ISOLATED", False)
-    ]
-
-
-# Generic cheats (they use their module's __name__, the exercise's name) on every isolated exercise under
+# Generic cheats (they use their module's __name__, the exercise's name) on every exercise under
 # `make test-grader-as-root`, on one exercise of each kind under `make test` (a function watched from here,
 # a script, an executor kept in a probe, the capstone); cheats written for one exercise in cheats/<exNN>/.
 SAMPLE = ("ex01_start_and_join", "ex02_main_guard", "ex13_chunksize", "ex24_capstone_hash_folder")
-TRIED = [name for name in _isolated_exercises() if os.environ.get("MPBOOK_GRADER_AS_ROOT") or name in SAMPLE]
+TRIED = [name for name in ORDER if os.environ.get("MPBOOK_GRADER_AS_ROOT") or name in SAMPLE]
 CASES = [(name, path) for name in TRIED for path in sorted(CHEAT_DIR.glob("*.py"))] + [
     (name, path) for name in TRIED for path in sorted(CHEAT_DIR.glob(f"{name.split('_')[0]}/*.py"))
 ]
@@ -64,6 +54,12 @@ def _skip_unless_required() -> None:
 
 @pytest.fixture(autouse=True)
 def _answers_readable_again():
+    with _read_bits_given_back():
+        yield
+
+
+@contextlib.contextmanager
+def _read_bits_given_back():
     """Give back the read bits boundary.hide_answers() takes (it runs only when the grader is root and drops)."""
     from mpbook.grading.catalogue import EXERCISES_DIR
     from mpbook.grading.workspace import solutions_dir
@@ -72,26 +68,45 @@ def _answers_readable_again():
     if solutions_dir() is not None:
         paths += [solutions_dir(), *solutions_dir().rglob("*")]
     modes = {path: path.stat().st_mode for path in paths}
-    yield
-    boundary._hidden = False
-    for path, mode in modes.items():
-        path.chmod(mode)
+    try:
+        yield
+    finally:
+        boundary._hidden = False
+        for path, mode in modes.items():
+            path.chmod(mode)
+
+
+def _tried_here(cheat: Path) -> bool:
+    """False for a cheat that can only be tried when the learner's code runs as another user, and it does not."""
+    return cheat.stem not in NEEDS_ANOTHER_USER or boundary.learner_user() is not None
+
+
+@pytest.fixture(scope="module")
+def cheats_graded(request) -> dict:
+    """The cheats this session tests, graded two at a time: a cheat scores 0, under load or not."""
+    cases = [
+        (params["exercise"], params["cheat"])
+        for params in selected(request, test_a_cheating_submission_scores_zero)
+    ]
+    with _read_bits_given_back():
+        try:
+            tried = [case for case in cases if _tried_here(case[1])]
+            return grade_concurrently(tried, lambda case: runner.grade_file(*case))
+        finally:
+            _kill_escapees()  # once all are graded: after each, it would stop the escapee of a cheat graded alongside
 
 
 @pytest.mark.parametrize(
     ("exercise", "cheat"), CASES, ids=[f"{name.split('_')[0]}-{path.stem}" for name, path in CASES]
 )
-def test_a_cheating_submission_scores_zero(exercise, cheat):
-    if cheat.stem in NEEDS_ANOTHER_USER and boundary.learner_user() is None:
+def test_a_cheating_submission_scores_zero(exercise, cheat, cheats_graded):
+    if not _tried_here(cheat):
         _skip_unless_required()
         pytest.skip(
             "the learner's code runs as the grader's user here (not root, or no other user can run this Python), "
             "so it can read what the grader reads; README's 'For instructors' says so"
         )
-    try:
-        graded = runner.grade_file(exercise, cheat)
-    finally:
-        _kill_escapees()
+    graded = result_of(cheats_graded, (exercise, cheat))
     assert graded.score == 0, [(test.name, test.status, test.message) for test in graded.tests if test.score]
     assert not graded.problem
 
@@ -198,7 +213,7 @@ def test_as_root_the_learners_code_runs_as_another_user(tmp_path, shared_folder)
     assert set(seen.read_text().splitlines()) == {f"{uid} False"}
 
 
-@pytest.mark.parametrize("exercise", _isolated_exercises())
+@pytest.mark.parametrize("exercise", ORDER)
 def test_as_root_every_solution_still_passes(exercise):
     """Run as another user, the reference solution still gets full marks: the folders it writes are its own."""
     if boundary.learner_user() is None:
