@@ -209,7 +209,7 @@ def test_a_test_process_killed_mid_test_is_an_error_and_grading_goes_on(tmp_path
         )
     )
     result = runner.grade_file(EX01, learner, deadline=30)
-    # The test's process (a check module that imports the learner's) or the learner's own (ISOLATED checks).
+    # The learner's own process (behind the boundary) or the test's process.
     killed = [
         t
         for t in result.tests

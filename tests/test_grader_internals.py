@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -77,12 +78,18 @@ def helper_not_a_test():
 
 @pytest.fixture
 def fake_exercise(tmp_path, monkeypatch):
-    """A check module and a learner's module in tmp_path, both importable here: return (checks, learner name)."""
+    """A learner's module in tmp_path and a check module in a folder of its own, importable here and in
+    the grader's test process (PYTHONPATH), never by the learner's: return (checks, learner name)."""
     suffix = uuid.uuid4().hex[:8]
     learner, checks = f"fake_learner_{suffix}", f"fake_checks_{suffix}"
     (tmp_path / f"{learner}.py").write_text("def answer():\n    return 42\n")
-    (tmp_path / f"{checks}.py").write_text(FAKE_CHECKS.replace("LEARNER", learner))
-    monkeypatch.syspath_prepend(str(tmp_path))
+    checks_dir = tmp_path / "checks"
+    checks_dir.mkdir()
+    (checks_dir / f"{checks}.py").write_text(FAKE_CHECKS.replace("LEARNER", learner))
+    monkeypatch.syspath_prepend(str(checks_dir))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(checks_dir), os.environ.get("PYTHONPATH")]))
+    )
     yield importlib.import_module(checks), learner
     sys.modules.pop(checks, None)
 

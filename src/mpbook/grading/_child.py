@@ -1,12 +1,12 @@
 """Runs ONE check test in a fresh process; the grader starts this, never the learner's code directly.
 
     grader (runner.py) --python -m mpbook.grading._child SPEC.json--> this process (own session)
-        imports the learner's module, runs one test function
-        writes REPORT.json only when the test has really finished
+        runs one test function of the checks (trusted.py); the learner's module runs in a
+        process of its own behind the boundary (boundary.py)
+        writes REPORT.json, signed, only when the test has really finished
     grader <--REPORT.json (or none: the process died, hung or exited early)--
 
-The report is written last, so a test passes only if the test function returned. A learner
-calling sys.exit(0) or os._exit(0) leaves no report and is not a pass.
+The report is written last, so a test passes only if the test function returned.
 
 `mpbook try` uses the same process for an expression instead of a test (spec "expression"):
 it evaluates it in the learner's module and reports what came back, or what was raised.
@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 
 from mpbook import _processes
-from mpbook.grading.childreport import Status, TestReport, TryReport
+from mpbook.grading.childreport import TestReport, TryReport
 from mpbook.grading.childreport import write as write_report
 
 
@@ -32,35 +32,6 @@ def _learner_frames(exc: BaseException, directory: Path) -> str:
     """Return the traceback lines that point into the learner's folder (the useful ones)."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).parent == directory]
     return "".join(traceback.format_list(frames[-3:]))
-
-
-def _describe_failure(
-    exc: BaseException, exercise_module, directory: Path, file_label: str
-) -> tuple[Status, str]:
-    """Return (status, message) for an exception that escaped a test."""
-    if isinstance(exc, AssertionError):
-        return Status.FAILED, str(exc) or "a check failed (no message)"
-    if isinstance(exc, NotImplementedError) and _learner_frames(exc, directory):
-        return Status.FAILED, (
-            f"not done yet: {file_label} still raises NotImplementedError({str(exc)!r}). "
-            "Replace the `raise NotImplementedError` lines with your code (look for # TODO:)."
-        )
-    if (
-        isinstance(exc, AttributeError)
-        and exercise_module is not None
-        and getattr(exc, "obj", None) is exercise_module
-    ):
-        return Status.FAILED, (
-            f"{file_label} has no `{exc.name}`. The checks call it by that name: did you rename or delete it? "
-            f"`mpbook reset` restores the original file and keeps yours as a backup."
-        )
-    if isinstance(exc, SystemExit):
-        return Status.ERROR, (
-            f"your code called sys.exit({exc.code!r}) inside the test. Exiting the process is not a pass: "
-            "return the result instead."
-        )
-    where = _learner_frames(exc, directory)
-    return Status.FAILED, f"your code raised {type(exc).__name__}: {exc}" + (f"\n{where}" if where else "")
 
 
 def _learners_folder_first(spec: dict) -> tuple[Path, str, str]:
@@ -79,48 +50,10 @@ def _learners_folder_first(spec: dict) -> tuple[Path, str, str]:
 
 
 def run(spec: dict) -> TestReport:
-    """Run the test named in spec and return the report."""
-    if spec.get("isolated"):  # the learner's module runs in a process of its own: see trusted.py
-        from mpbook.grading import trusted
+    """Run the test named in spec, with the learner's module in a process of its own (see trusted.py)."""
+    from mpbook.grading import trusted
 
-        return trusted.run(spec)
-    directory, module_name, file_label = _learners_folder_first(spec)
-
-    started = time.perf_counter()
-    status, message = Status.PASSED, ""
-    exercise_module = None
-    import importlib
-
-    try:
-        if spec.get("import_exercise", True):
-            exercise_module = importlib.import_module(module_name)
-    except SyntaxError as exc:
-        return TestReport(
-            Status.ERROR, f"{file_label} line {exc.lineno}: {exc.msg}. Fix the syntax, then check again."
-        )
-    except BaseException as exc:  # noqa: BLE001 - any import failure becomes a message for the learner
-        _status, message = _describe_failure(exc, None, directory, file_label)
-        return TestReport(Status.ERROR, f"importing {file_label} failed: {message}")
-
-    try:
-        checks = importlib.import_module(spec["check_module"])
-        getattr(checks, spec["test"])()
-    except BaseException as exc:  # noqa: BLE001 - every failure is reported, never raised
-        status, message = _describe_failure(exc, exercise_module, directory, file_label)
-    seconds = time.perf_counter() - started
-
-    # The resource tracker and a fork server are not the learner's; a process in its last exit steps is not running.
-    leftovers = _processes.leftover_children(settle_s=0.5)
-    if leftovers:
-        _processes.kill(leftovers)
-        note = (
-            f"{len(leftovers)} process(es) your code started were still running after it returned, and were killed. "
-            "join() every Process you start and use pools in a `with` block."
-        )
-        message = f"{message}\n{note}".strip()
-        if status == Status.PASSED:
-            status = Status.FAILED
-    return TestReport(status, message, seconds)
+    return trusted.run(spec)
 
 
 REPR_CAP = 2_000  # characters of a returned value's repr that `mpbook try` shows
@@ -198,7 +131,7 @@ def try_expression(spec: dict) -> TryReport:
 def main() -> None:
     spec_path = Path(sys.argv[1])
     spec = json.loads(spec_path.read_text())
-    if spec.get("isolated"):
+    if "expression" not in spec:
         spec_path.unlink()  # its key signs the report: gone before the learner's process could read it
     report = try_expression(spec) if "expression" in spec else run(spec)
     write_report(report, Path(spec["report"]), spec.get("key"))  # whole or not at all

@@ -24,7 +24,6 @@ with the learner's folder first on sys.path. Importing a check module must not r
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import types
 from multiprocessing.process import BaseProcess
@@ -62,33 +61,17 @@ def deadline(seconds: float):
     return mark
 
 
-class _LazyExercise(types.ModuleType):
-    """Stands for the learner's module; imports it on first use, inside the test that uses it."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self._mpbook_module: types.ModuleType | None = None
-
-    def __getattr__(self, attribute: str):
-        if attribute.startswith("__"):
-            raise AttributeError(attribute)
-        if self._mpbook_module is None:
-            self._mpbook_module = importlib.import_module(self.__name__)
-        return getattr(self._mpbook_module, attribute)
-
-
 def exercise(name: str) -> types.ModuleType:
-    """Return the exercise module `name`, imported when a test first touches it.
+    """Return what stands for the learner's module `name` in the checks: `ex.func(...)` runs func there.
 
-    Lazily, so that a broken learner file fails each test with a clear message instead of
-    failing the import of the whole check module. When the check module says `ISOLATED = True`,
-    the grader never imports it here: each function is called in the learner's own process
-    (see boundary.py), and what it returns comes back as plain data.
+    The grader never imports the learner's module in the checks' process: each function is called
+    in the learner's own process (see boundary.py), started on first use, and what it returns comes
+    back as plain data. A broken learner file fails each test with a clear message.
     """
-    return _LearnerModule(name) if _learner_process is not None else _LazyExercise(name)
+    return _LearnerModule(name)
 
 
-# --- the learner's module behind the trust boundary (check modules with ISOLATED = True) ---------------------
+# --- the learner's module behind the trust boundary ------------------------------------------------------
 # The test's LearnerProcess, set by the grader's test process (trusted.py) before it imports the check module.
 _learner_process: LearnerProcess | None = None
 
@@ -116,16 +99,16 @@ class _LearnerModule(types.ModuleType):
 
 
 def learner_file() -> Path:
-    """Return the learner's file (a check module with ISOLATED = True that runs it as a script reads it)."""
+    """Return the learner's file (a check module that runs it as a script reads it)."""
     if _learner_process is None:
-        raise RuntimeError("learner_file() is for check modules that say ISOLATED = True")
+        raise RuntimeError("learner_file() works only in a grader's test process (mpbook.grading.trusted)")
     return _learner_process.learner_file
 
 
 def learner_process():
-    """Return the test's LearnerProcess, started on first use (a check module with ISOLATED = True only)."""
+    """Return the test's LearnerProcess, started on first use (in a grader's test process only)."""
     if _learner_process is None:
-        raise RuntimeError("learner_process() is for check modules that say ISOLATED = True")
+        raise RuntimeError("learner_process() works only in a grader's test process (mpbook.grading.trusted)")
     if _learner_process.process is None:
         _learner_process.start()
     return _learner_process

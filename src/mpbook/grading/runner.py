@@ -29,7 +29,7 @@ from pathlib import Path
 
 from mpbook import _processes
 from mpbook.grading import childreport
-from mpbook.grading.catalogue import PACKAGE, CheckTest, imports_exercise, read_tests
+from mpbook.grading.catalogue import PACKAGE, CheckTest, read_tests
 from mpbook.grading.childreport import Status
 
 # Every test's deadline is multiplied by this: 2 on a slow workshop laptop, 0.1 to see a hang reported fast.
@@ -177,9 +177,6 @@ def run_test(
             "test": test.name,
             "report": str(report_path),
             "file_label": file_label,
-            "import_exercise": imports_exercise(importlib.import_module(test.module)),
-            # ISOLATED: the checks run here, trusted, and the learner's module in a process of its own.
-            "isolated": bool(getattr(importlib.import_module(test.module), "ISOLATED", False)),
             "key": secrets.token_hex(16),  # signs the report (childreport.signature)
         }
         run = run_isolated(child_command(spec, scratch_dir), scratch_dir, test.deadline)

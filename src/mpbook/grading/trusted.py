@@ -1,4 +1,4 @@
-"""One check test in the trusted process, the learner's module behind the boundary (check modules with ISOLATED = True).
+"""One check test in the trusted process, the learner's module behind the boundary.
 
     _child.py (trusted: imports the checks, never the learner's module)
         checks: ex.func(args) --> checking._LearnerFunction --> boundary.LearnerProcess --pipes--> learner.py

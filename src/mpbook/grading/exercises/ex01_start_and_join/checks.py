@@ -3,7 +3,7 @@
 The checks watch the processes themselves, not only the returned list: how many were started,
 how many were alive at once and whether any was still running when start_and_join returned. They
 see them from the trusted side, through the process tree: the learner's module runs in a process
-of its own (ISOLATED below), so nothing it does there can change what is seen here.
+of its own (mpbook.grading.boundary), so nothing it does there can change what is seen here.
 """
 
 import time
@@ -12,8 +12,6 @@ from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex01_start_and_join import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex01_start_and_join")
 

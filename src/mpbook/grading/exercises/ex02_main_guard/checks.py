@@ -1,7 +1,7 @@
 """Checks for ex02_main_guard: the script is run as a learner would run it, under each start method.
 
 It runs as `python script.py METHOD` would, through runpy (the same machinery `python -m` uses, so
-a spawned worker still imports the file as __mp_main__), in a process of its own (ISOLATED: the
+a spawned worker still imports the file as __mp_main__), in a process of its own (the
 learner's user under a root grader). How its workers were started is seen from here, in the
 process tree: a spawned worker runs `spawn_main`, a fork server shows in its command line. That is
 how a check tells a fix from a script that makes the error go away by forcing fork, or by using
@@ -27,7 +27,6 @@ from mpbook import _processes
 from mpbook.grading import boundary
 from mpbook.grading.checking import deadline, folder_for_learner, learner_file, points
 
-ISOLATED = True  # the checks run here; the script runs in a process of its own (mpbook.grading.boundary)
 # The script itself is the exercise: running it, not importing it, is what the checks do.
 IMPORTS_EXERCISE = False
 EXPECTED = "squares: [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]"

@@ -1,6 +1,6 @@
 """Checks for ex03_fix_pickling.
 
-The learner's module runs in a process of its own (ISOLATED below). The pool's workers are
+The learner's module runs in a process of its own (mpbook.grading.boundary). The pool's workers are
 counted from the trusted side, through the process tree; changing RESULT_TIMEOUT_S and starting
 by spawn happen inside the learner's process (probes.py), and are judged here.
 """
@@ -11,8 +11,6 @@ from mpbook.grading.boundary import LearnerRaised, ProcessWatch
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex03_fix_pickling import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex03_fix_pickling")
 

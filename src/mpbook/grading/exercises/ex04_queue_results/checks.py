@@ -5,7 +5,7 @@ each was joined (multiprocessing notes a process as finished only when join(), i
 exitcode has waited for it; one never waited for stays a zombie). And at the failure paths: a
 result too big for the pipe, and a worker that dies.
 
-The learner's module runs in a process of its own (ISOLATED below). Its workers are counted, and
+The learner's module runs in a process of its own (mpbook.grading.boundary). Its workers are counted, and
 the zombies of workers never joined are seen, from the trusted side through the process tree;
 handing put_squares a queue and changing GET_TIMEOUT_S happen inside it (probes.py), judged here.
 """
@@ -20,8 +20,6 @@ from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex04_queue_results import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex04_queue_results")
 

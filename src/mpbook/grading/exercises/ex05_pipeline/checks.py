@@ -5,7 +5,7 @@ puts, whether every process was joined (multiprocessing notes a process as finis
 join() or is_alive() has waited for it), and the failure paths: results too big for a pipe, where
 joining before draining deadlocks, and a transformer waiting for a task that never comes.
 
-The learner's module runs in a process of its own (ISOLATED below). The zombies of processes
+The learner's module runs in a process of its own (mpbook.grading.boundary). The zombies of processes
 never joined are seen from the trusted side, through the process tree, and every call is timed
 here; handing produce/transform queues and looking at multiprocessing's own record of joins
 happen inside the learner's process (probes.py), and are judged here.
@@ -21,8 +21,6 @@ import psutil
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex05_pipeline import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex05_pipeline")
 

@@ -4,7 +4,7 @@ The last checks put a stand-in child in place of reply_until_eof (ping_pong look
 when it starts the child): one that dies at once, and one that never answers and never ends. They
 show what the parent does when the other side is gone: does it notice, give up, and clean up?
 
-The learner's module runs in a process of its own (ISOLATED below). Pipes, the child's stderr and
+The learner's module runs in a process of its own (mpbook.grading.boundary). Pipes, the child's stderr and
 the stand-in children live in that process, so those scenarios run there (probes.py) and are
 judged here; a child left running is seen from the trusted side, through the process tree.
 """
@@ -16,8 +16,6 @@ import re
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex06_pipe_ping_pong import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex06_pipe_ping_pong")
 

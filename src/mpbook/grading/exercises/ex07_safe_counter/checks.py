@@ -2,7 +2,7 @@
 
 The contention test watches the workers from the trusted side, through the process tree: how many
 were started and whether they ran at the same time. The learner's module runs in a process of its
-own (ISOLATED below), so nothing it does there can change what is seen here. What only the
+own (mpbook.grading.boundary), so nothing it does there can change what is seen here. What only the
 learner's process can see (the timeout of each join(), a Value the check shares with workers it
 starts itself) comes from probes.py and is judged here.
 """
@@ -10,8 +10,6 @@ starts itself) comes from probes.py and is judged here.
 from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex07_safe_counter import probes
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex07_safe_counter")
 

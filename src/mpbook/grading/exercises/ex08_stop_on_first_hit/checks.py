@@ -2,7 +2,7 @@
 
 is_hit is mpbook.practice.check_item with a log folder: every call it gets, in whichever process,
 is written there, so the checks see how many items each worker tested, and when, and after the hit.
-The learner's module runs in a process of its own (ISOLATED below): the checks count its workers
+The learner's module runs in a process of its own (mpbook.grading.boundary): the checks count its workers
 from the trusted side, through the process tree; only the workers' exit codes come from probes.py.
 """
 
@@ -14,8 +14,6 @@ from mpbook.grading.checking import exercise, folder_for_learner, in_learner_pro
 from mpbook.grading.exercises.ex08_stop_on_first_hit import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.practice import check_item, read_records
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex08_stop_on_first_hit")
 

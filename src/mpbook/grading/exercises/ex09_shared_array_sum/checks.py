@@ -1,6 +1,6 @@
 """Checks for ex09_shared_array_sum.
 
-The learner's module runs in a process of its own (ISOLATED below). The trusted side checks the
+The learner's module runs in a process of its own (mpbook.grading.boundary). The trusted side checks the
 sums, watches the learner's processes through the process tree and scans /dev/shm for blocks left
 behind. What can only be seen from inside comes from probes.py: a spy on the blocks parallel_sum
 creates, every byte multiprocessing pickles to send to another process and the arguments of every
@@ -26,8 +26,6 @@ from mpbook.grading.boundary import LearnerProcess, ProcessWatch
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex09_shared_array_sum import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex09_shared_array_sum")
 

@@ -2,7 +2,7 @@
 
 The contention test watches the learner's processes from the trusted side, through the process
 tree: how many were started, and whether one of them was a manager (a process listening for its
-proxies' connections). The learner's module runs in a process of its own (ISOLATED below), so
+proxies' connections). The learner's module runs in a process of its own (mpbook.grading.boundary), so
 nothing it does there can change what is seen here. add_line needs a Manager's proxies, which
 cannot cross the boundary: probes.py starts the Manager in the learner's process and calls
 add_line there, and the checks here judge what it saw.
@@ -21,8 +21,6 @@ from mpbook.grading.boundary import LearnerRaised, ProcessWatch
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex10_manager_word_count import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex10_manager_word_count")
 

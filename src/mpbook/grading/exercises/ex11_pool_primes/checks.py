@@ -1,6 +1,6 @@
 """Checks for ex11_pool_primes.
 
-The learner's module runs in a process of its own (ISOLATED below). The checks see from the trusted
+The learner's module runs in a process of its own (mpbook.grading.boundary). The checks see from the trusted
 side, through the process tree and the learner's process's CPU time, which processes were started,
 which ones computed, and when; only the process count of a small, few-ms count comes from probes.py.
 """
@@ -16,8 +16,6 @@ from mpbook.grading.checking import deadline, exercise, in_learner_process, lear
 from mpbook.grading.exercises.ex11_pool_primes import probes
 from mpbook.grading.measuring import DidNotReturn, RunningWorkers, call_with_limit
 from mpbook.workers import count_primes
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex11_pool_primes")
 

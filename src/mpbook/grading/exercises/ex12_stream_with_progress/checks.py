@@ -1,6 +1,6 @@
 """Checks for ex12_stream_with_progress.
 
-The learner's module runs in a process of its own (ISOLATED below). The results, the time a run
+The learner's module runs in a process of its own (mpbook.grading.boundary). The results, the time a run
 with a deadline takes and the workers it leaves running are seen from the trusted side; the
 progress callback's calls and their times, the messages imap_unordered sends and the type of the
 error raised at the deadline are seen from inside, by probes.py.
@@ -11,8 +11,6 @@ from mpbook.grading.exercises.ex12_stream_with_progress import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import sleep_for
 from mpbook.workers import square
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex12_stream_with_progress")
 

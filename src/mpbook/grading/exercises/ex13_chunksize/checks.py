@@ -1,6 +1,6 @@
 """Checks for ex13_chunksize.
 
-The learner's module runs in a process of its own (ISOLATED below). fast_map needs an executor, and
+The learner's module runs in a process of its own (mpbook.grading.boundary). fast_map needs an executor, and
 an executor cannot be sent there, so probes.py starts one in the learner's process for each test;
 the checks call fast_map on it and time each call from here, the trusted process.
 """
@@ -15,8 +15,6 @@ from mpbook.grading import boundary
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex13_chunksize import probes
 from mpbook.workers import square, whoami
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex13_chunksize")
 

@@ -4,7 +4,7 @@ The checks hand count_with_table their own build_table: mpbook.practice.run_and_
 build_prime_table builds the same table, and records the pid of the process that called it in a
 log folder, so the check can count the builds and see where they happened. It is a functools.partial
 of module-level functions, so it travels to spawned workers through initargs like any other.
-The learner's module runs in a process of its own (ISOLATED below); the checks count its workers
+The learner's module runs in a process of its own (mpbook.grading.boundary); the checks count its workers
 from the trusted side, through the process tree.
 """
 
@@ -18,8 +18,6 @@ from mpbook.grading.exercises.ex14_initializer import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import build_prime_table
 from mpbook.practice import read_records, run_and_record
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex14_initializer")
 

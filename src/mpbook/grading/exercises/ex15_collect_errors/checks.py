@@ -1,6 +1,6 @@
 """Checks for ex15_collect_errors.
 
-The learner's module runs in a process of its own (ISOLATED below): map_collecting_errors is
+The learner's module runs in a process of its own (mpbook.grading.boundary): map_collecting_errors is
 called there, its two dicts come back as plain data, and the worker processes it starts are seen
 from here, through the process tree, not counted by code its own process could rewrite.
 """
@@ -13,8 +13,6 @@ from mpbook.grading.exercises.ex15_collect_errors import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import sleep_for
 from mpbook.workers import raise_if_negative, square
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex15_collect_errors")
 

@@ -1,7 +1,7 @@
 """Checks for ex16_first_results.
 
 The checks time every call and count the executor's worker processes from the trusted side, through
-the process tree. The learner's module runs in a process of its own (ISOLATED below), so nothing it
+the process tree. The learner's module runs in a process of its own (mpbook.grading.boundary), so nothing it
 does there can change what is seen here. What only the learner's process can see (the futures its
 executor's submit returned: how many, still pending, cancelled) comes from probes.py and is judged here.
 """
@@ -12,8 +12,6 @@ from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import deadline, exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex16_first_results import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex16_first_results")
 

@@ -4,7 +4,7 @@ func is mpbook.practice.exit_on with a log folder: it writes down every run of e
 runs that kill their worker included) before it does anything else, so the checks can count how
 many times each item ran, and in which process.
 
-The learner's module runs in a process of its own (ISOLATED below): run_surviving is called there
+The learner's module runs in a process of its own (mpbook.grading.boundary): run_surviving is called there
 and its dict comes back as plain data; the log folder is read here, and the worker processes are
 seen from here, through the process tree.
 """
@@ -16,8 +16,6 @@ from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import exercise, folder_for_learner, learner_process, points
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.practice import exit_on, read_records
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex17_survive_dead_worker")
 

@@ -2,7 +2,7 @@
 
 The checks time every call and look at each child from the trusted side, by its pid, through the
 process tree: still running, a zombie nobody joined, or gone; and whether any process was left
-behind. The learner's module runs in a process of its own (ISOLATED below), so nothing it does there
+behind. The learner's module runs in a process of its own (mpbook.grading.boundary), so nothing it does there
 can change what is seen here. What only the child's parent can see (its exit code, whether join() or
 close() was called after its end) comes from probes.py and is judged here.
 """
@@ -18,8 +18,6 @@ from mpbook.grading.exercises.ex18_run_with_timeout import probes
 from mpbook.messaging import ignore_sigterm_and_sleep
 from mpbook.pooling import EXIT_CODE, exit_abruptly_on
 from mpbook.workers import raise_if_negative, sleep_and_return, square
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex18_run_with_timeout")
 

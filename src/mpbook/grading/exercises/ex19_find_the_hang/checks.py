@@ -1,6 +1,6 @@
 """Checks for ex19_find_the_hang.
 
-The learner's module runs in a process of its own (ISOLATED below). What run_with_watchdog and
+The learner's module runs in a process of its own (mpbook.grading.boundary). What run_with_watchdog and
 square_all return, how long they take and the processes they leave running are seen from the
 trusted side; only how many workers square_all starts (they live a few ms) comes from probes.py.
 """
@@ -11,8 +11,6 @@ from mpbook.grading.checking import exercise, in_learner_process, learner_proces
 from mpbook.grading.exercises.ex19_find_the_hang import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.pooling import sleep_for
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex19_find_the_hang")
 

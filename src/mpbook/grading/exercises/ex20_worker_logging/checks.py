@@ -1,6 +1,6 @@
 """Checks for ex20_worker_logging.
 
-The learner's module runs in a process of its own (ISOLATED below). The records run_with_logging
+The learner's module runs in a process of its own (mpbook.grading.boundary). The records run_with_logging
 returns, its QueueListener's thread and the root logger live there, so probes.logging_run describes
 them as plain data and the assertions here judge it; the worker processes and what is left running
 are seen from here, through the process tree.
@@ -12,8 +12,6 @@ from mpbook.grading.boundary import ProcessWatch
 from mpbook.grading.checking import exercise, in_learner_process, learner_process, points
 from mpbook.grading.exercises.ex20_worker_logging import probes
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex20_worker_logging")
 

@@ -1,6 +1,6 @@
 """Checks for ex21_how_many_workers.
 
-The learner's module runs in a process of its own (ISOLATED below): its functions are called there
+The learner's module runs in a process of its own (mpbook.grading.boundary): its functions are called there
 and their answers come back as plain data. The pools' workers are seen from here, through the
 process tree (started, still running, computing at the same time); only making usable_cpus()
 pretend needs the learner's process itself (probes.candidate_counts_with).
@@ -16,8 +16,6 @@ from mpbook.grading.checking import deadline, exercise, in_learner_process, lear
 from mpbook.grading.exercises.ex21_how_many_workers import probes
 from mpbook.grading.measuring import SAMPLE_S, RunningWorkers, load_average, timed
 from mpbook.workers import sum_squares
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex21_how_many_workers")
 

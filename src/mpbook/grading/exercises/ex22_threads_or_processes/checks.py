@@ -4,7 +4,7 @@ func is mpbook.practice.run_and_record around the real task: every call is writt
 process and thread that ran it, and when, so the checks see which run used threads of this process
 and which used other processes, and how many of each.
 
-The learner's module runs in a process of its own (ISOLATED below): compare is called there and its
+The learner's module runs in a process of its own (mpbook.grading.boundary): compare is called there and its
 dict comes back as plain data; the log folder is read here, and the worker processes are seen from
 here, through the process tree (started, computing at the same time).
 """
@@ -20,8 +20,6 @@ from mpbook.grading.measuring import SAMPLE_S, RunningWorkers, load_average
 from mpbook.pooling import sleep_for
 from mpbook.practice import read_records, run_and_record
 from mpbook.workers import sum_squares
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex22_threads_or_processes")
 

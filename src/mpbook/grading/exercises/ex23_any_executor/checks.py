@@ -1,6 +1,6 @@
 """Checks for ex23_any_executor: the same map_on on a process pool, a thread pool and a Dask cluster.
 
-The learner's module runs in a process of its own (ISOLATED below). Executors cannot cross that
+The learner's module runs in a process of its own (mpbook.grading.boundary). Executors cannot cross that
 boundary, so probes.py builds each one in the learner's process and calls map_on there; the checks
 here judge what comes back, time the calls from the trusted side, and know the learner's process's
 pid, so results computed in that process are seen for what they are.
@@ -13,8 +13,6 @@ from mpbook.grading.checking import deadline, exercise, in_learner_process, lear
 from mpbook.grading.exercises.ex23_any_executor import probes
 from mpbook.pooling import sleep_for
 from mpbook.workers import square, whoami
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex23_any_executor")
 

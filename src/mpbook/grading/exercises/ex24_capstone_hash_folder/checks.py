@@ -4,7 +4,7 @@ Each test makes its own folder with mpbook.practice.make_sample_folder (same set
 adds what a real folder holds (empty subfolders, a FIFO, a link that loops, a file that vanishes),
 and compares with digests computed here by hashlib.
 
-The learner's module runs in a process of its own (ISOLATED below): the folders are made in a
+The learner's module runs in a process of its own (mpbook.grading.boundary): the folders are made in a
 folder_for_learner() folder, which its user can read. The digests, the errors, the timing, the
 processes left running and the workers hashing at the same time are seen from the trusted side;
 only how many processes a small job starts (a few ms under fork) comes from probes.py.
@@ -30,8 +30,6 @@ from mpbook.grading.checking import (
 from mpbook.grading.exercises.ex24_capstone_hash_folder import probes
 from mpbook.grading.measuring import DidNotReturn, RunningWorkers, call_with_limit, load_average, timed
 from mpbook.practice import make_sample_folder
-
-ISOLATED = True  # the learner's module runs behind the trust boundary (mpbook.grading.boundary)
 
 ex = exercise("ex24_capstone_hash_folder")
 
