@@ -27,7 +27,8 @@ ex = exercise("ex05_pipeline")
 LIMIT_S = 10  # 8 MB through two queues take well under a second; joining before draining waits 30 s per join
 BIG = probes.BIG  # float64 values in an item: 1 MB, sixteen times what a pipe holds
 EMPTY = "_queue.Empty"  # what tasks.get(timeout=...) raises when nothing came, by its full name (queue.Empty)
-SHORT_GET_S = 0.3  # GET_TIMEOUT_S for the test of a transformer left without tasks
+SHORT_GET_S = 0.2  # GET_TIMEOUT_S for the test of a transformer left without tasks
+DELAY_S = 0.1  # per item: 0.8 s on one transformer, 0.2 s of work on four plus starting them
 
 
 def big_items(count: int) -> list:
@@ -167,26 +168,27 @@ def test_transform_passes_the_sentinel_on():
 @points(2)
 @deadline(15)
 def test_transformers_work_at_the_same_time():
-    """Eight items taking 0.15 s each finish much sooner on four transformers than on one."""
+    """Eight items taking 0.1 s each finish much sooner on four transformers than on one."""
     items = list(range(8))
     expected = [x * x for x in items]
     timings = {}
     for transformers in (1, 4):
         started = time.perf_counter()
-        got = ex.run_pipeline(items, transformers=transformers, delay=0.15)
+        got = ex.run_pipeline(items, transformers=transformers, delay=DELAY_S)
         timings[transformers] = time.perf_counter() - started
         assert got == expected, (
-            f"Called run_pipeline(list(range(8)), transformers={transformers}, delay=0.15); "
+            f"Called run_pipeline(list(range(8)), transformers={transformers}, delay={DELAY_S}); "
             f"got {got!r}, expected {expected!r}. " + nudge(got, expected)
         )
     one, four = timings[1], timings[4]
-    assert one >= 8 * 0.15 * 0.9, (
-        f"Called run_pipeline(list(range(8)), transformers=1, delay=0.15); it took {one:.1f} s, "
-        "but one transformer sleeping 0.15 s per item needs at least 1.2 s. Does transform() sleep `delay` per item?"
+    assert one >= 8 * DELAY_S * 0.9, (
+        f"Called run_pipeline(list(range(8)), transformers=1, delay={DELAY_S}); it took {one:.2f} s, "
+        f"but one transformer sleeping {DELAY_S} s per item needs at least {8 * DELAY_S:.1f} s. "
+        "Does transform() sleep `delay` per item?"
     )
     assert four < 0.7 * one, (
-        f"run_pipeline(list(range(8)), delay=0.15) took {one:.1f} s with one transformer and {four:.1f} s "
-        "with four; four transformers sharing the tasks should need well under 70% of that (about 0.3 s of work). "
+        f"run_pipeline(list(range(8)), delay={DELAY_S}) took {one:.2f} s with one transformer and {four:.2f} s "
+        f"with four; four transformers sharing the tasks should need well under 70% of that (about {2 * DELAY_S:.1f} s of work). "
         "Did you start `transformers` processes, all reading the same tasks queue, before collecting results?"
     )
 
