@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mpbook.grading import probing
 from mpbook.practice import DiesWhenUsed, compute_with
 
 CHILD_TIMEOUT_S = 30  # the child sums 20 MB in well under a second; 30 s is a very busy machine
@@ -284,18 +285,9 @@ def with_lost_results(module, seconds: float, array: np.ndarray, workers: int) -
     Return ("returned", value) or ("raised", "module.QualifiedName", message): the trusted side tells
     multiprocessing.TimeoutError from any other exception by its full name.
     """
-    saved = getattr(module, "RESULT_TIMEOUT_S", None), getattr(module, "sum_slice", None)
-    module.RESULT_TIMEOUT_S = seconds
-    module.sum_slice = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
+    dies = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
     try:
-        return ("returned", module.parallel_sum(array, workers))
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
-        kind = type(exc)
-        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
+        with probing.replaced(module, RESULT_TIMEOUT_S=seconds, sum_slice=dies):
+            return probing.outcome(module.parallel_sum, array, workers)
     finally:
-        module.RESULT_TIMEOUT_S, module.sum_slice = saved
-        for child in mp.active_children():  # a pool left waiting, so the next call starts clean
-            child.terminate()
-            child.join(timeout=5)
+        probing.stop_children()

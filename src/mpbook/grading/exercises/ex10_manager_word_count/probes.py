@@ -17,6 +17,7 @@ import functools
 import multiprocessing as mp
 import time
 
+from mpbook.grading import probing
 from mpbook.grading.measuring import DidNotReturn, call_with_limit
 from mpbook.practice import DiesWhenUsed, compute_with
 
@@ -75,18 +76,9 @@ def with_lost_results(module, seconds: float, documents: list[str], workers: int
     Return ("returned", value) or ("raised", "module.QualifiedName", message): the trusted side tells
     multiprocessing.TimeoutError from any other exception by its full name.
     """
-    saved = getattr(module, "RESULT_TIMEOUT_S", None), getattr(module, "add_line", None)
-    module.RESULT_TIMEOUT_S = seconds
-    module.add_line = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
+    dies = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
     try:
-        return ("returned", module.count_words(documents, workers))
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
-        kind = type(exc)
-        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
+        with probing.replaced(module, RESULT_TIMEOUT_S=seconds, add_line=dies):
+            return probing.outcome(module.count_words, documents, workers)
     finally:
-        module.RESULT_TIMEOUT_S, module.add_line = saved
-        for child in mp.active_children():  # a pool or manager left waiting, so the next call starts clean
-            child.terminate()
-            child.join(timeout=5)
+        probing.stop_children()  # a pool or manager left waiting

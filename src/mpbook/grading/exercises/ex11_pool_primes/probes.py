@@ -16,8 +16,8 @@ earns the one point of test_gives_up_when_the_results_never_come, and nothing el
 from __future__ import annotations
 
 import functools
-import multiprocessing
 
+from mpbook.grading import probing
 from mpbook.grading.checking import counting_process_starts
 from mpbook.practice import DiesWhenUsed, compute_with
 
@@ -36,18 +36,9 @@ def with_lost_results(module, seconds: float, stop: int) -> tuple:
     Return ("returned", value) or ("raised", "module.QualifiedName", message): the trusted side tells
     multiprocessing.TimeoutError from any other exception by its full name.
     """
-    saved = getattr(module, "RESULT_TIMEOUT_S", None), getattr(module, "count_primes", None)
-    module.RESULT_TIMEOUT_S = seconds
-    module.count_primes = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
+    dies = functools.partial(compute_with, DiesWhenUsed())  # made here: dies in a worker
     try:
-        return ("returned", module.count_primes_parallel(stop))
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
-        kind = type(exc)
-        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
+        with probing.replaced(module, RESULT_TIMEOUT_S=seconds, count_primes=dies):
+            return probing.outcome(module.count_primes_parallel, stop)
     finally:
-        module.RESULT_TIMEOUT_S, module.count_primes = saved
-        for child in multiprocessing.active_children():  # a pool left waiting, so the next call starts clean
-            child.terminate()
-            child.join(timeout=5)
+        probing.stop_children()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from mpbook.grading import probing
 from mpbook.pooling import build_prime_table
 
 SLOW_BUILD_S = 0.7  # longer than the shortened RESULT_TIMEOUT_S (SHORT_RESULT_S in checks.py)
@@ -33,14 +34,5 @@ def with_slow_tables(module, seconds: float, ranges: list, workers: int) -> tupl
     Return ("returned", value) or ("raised", "module.QualifiedName", message): the trusted side tells
     concurrent.futures.TimeoutError from any other exception by its full name.
     """
-    saved = getattr(module, "RESULT_TIMEOUT_S", None)
-    module.RESULT_TIMEOUT_S = seconds
-    try:
-        return ("returned", module.count_with_table(ranges, workers, build_slowly))
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
-        kind = type(exc)
-        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
-    finally:
-        module.RESULT_TIMEOUT_S = saved
+    with probing.replaced(module, RESULT_TIMEOUT_S=seconds):
+        return probing.outcome(module.count_with_table, ranges, workers, build_slowly)

@@ -8,6 +8,8 @@ map_collecting_errors itself and see its worker processes from the trusted side.
 
 from __future__ import annotations
 
+from mpbook.grading import probing
+
 
 def with_result_timeout(module, seconds, func, items, workers):
     """Call module.map_collecting_errors(func, items, workers=workers) with RESULT_TIMEOUT_S = seconds.
@@ -15,14 +17,5 @@ def with_result_timeout(module, seconds, func, items, workers):
     Return ("returned", value) or ("raised", "module.QualifiedName", message); NotImplementedError
     (the untouched stub) is raised, for the grader to say "not done yet".
     """
-    saved = getattr(module, "RESULT_TIMEOUT_S", None)
-    module.RESULT_TIMEOUT_S = seconds
-    try:
-        return ("returned", module.map_collecting_errors(func, items, workers=workers))
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
-        kind = type(exc)
-        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
-    finally:
-        module.RESULT_TIMEOUT_S = saved
+    with probing.replaced(module, RESULT_TIMEOUT_S=seconds):
+        return probing.outcome(module.map_collecting_errors, func, items, workers=workers)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
 
+from mpbook.grading import probing
+
 
 def first_results(module, durations: list[float], k: int, workers: int) -> dict:
     """Call module.first_results(durations, k, workers=workers) with a spy on ProcessPoolExecutor.submit.
@@ -46,14 +48,5 @@ def with_timeout(module, seconds: float, durations: list[float], k: int, workers
     Return ("returned", value) or ("raised", "module.QualifiedName", message); NotImplementedError
     (the untouched stub) is raised, for the grader to say "not done yet".
     """
-    saved = getattr(module, "AS_COMPLETED_TIMEOUT_S", None)
-    module.AS_COMPLETED_TIMEOUT_S = seconds
-    try:
-        return ("returned", module.first_results(durations, k, workers=workers))
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
-        kind = type(exc)
-        return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
-    finally:
-        module.AS_COMPLETED_TIMEOUT_S = saved
+    with probing.replaced(module, AS_COMPLETED_TIMEOUT_S=seconds):
+        return probing.outcome(module.first_results, durations, k, workers=workers)

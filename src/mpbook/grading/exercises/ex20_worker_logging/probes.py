@@ -19,6 +19,7 @@ import logging.handlers
 import multiprocessing
 import threading
 
+from mpbook.grading import probing
 from mpbook.workers import sleep_and_return
 
 
@@ -84,20 +85,13 @@ class LateItem:
 def with_result_timeout(module, seconds: float, late_s: float, workers: int):
     """Call module.run_with_logging([LateItem(late_s)], workers=workers) with RESULT_TIMEOUT_S = seconds.
 
-    Return ("returned", number of records) or ("raised", "module.QualifiedName", message), and how many
-    QueueListener threads still run; NotImplementedError (the untouched stub) is raised, for the grader
-    to say "not done yet".
+    Return ("returned", number of records) or ("raised", "module.QualifiedName", message);
+    NotImplementedError (the untouched stub) is raised, for the grader to say "not done yet".
     """
-    saved = getattr(module, "RESULT_TIMEOUT_S", None)
-    module.RESULT_TIMEOUT_S = seconds
-    try:
-        got = module.run_with_logging([LateItem(late_s)], workers=workers)
-        outcome: tuple = ("returned", len(got) if isinstance(got, list) else repr(got)[:300])
-    except NotImplementedError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
-        kind = type(exc)
-        outcome = ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc)[:300])
-    finally:
-        module.RESULT_TIMEOUT_S = saved
-    return outcome
+    with probing.replaced(module, RESULT_TIMEOUT_S=seconds):
+        result = probing.outcome(module.run_with_logging, [LateItem(late_s)], workers=workers)
+    if result[0] == "returned":
+        got = result[1]
+        return ("returned", len(got) if isinstance(got, list) else repr(got)[:300])
+    kind, name, message = result
+    return (kind, name, message[:300])
