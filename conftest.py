@@ -8,10 +8,22 @@ plugin tests/nbval_chapters.py, registered here; tests/ is on the import path th
 from __future__ import annotations
 
 import platform
+import signal
 
 import mpbook
 
 pytest_plugins = ["nbval_chapters"]
+
+
+def pytest_configure(config):
+    """Let Ctrl-C be Ctrl-C in this run and in every process it starts, however the suite was launched.
+
+    A shell without job control starts a background job with SIGINT ignored, and every process
+    inherits that: the tests of Ctrl-C (to a pool, to `mpbook check`, to a notebook's kernel) would
+    then see processes that cannot be interrupted, which no learner has.
+    """
+    if hasattr(signal, "SIGINT") and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header(config):
