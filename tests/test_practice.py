@@ -80,6 +80,16 @@ def test_check_item_matches_and_records(tmp_path):
         practice.check_item(1, seconds=-1)
 
 
+def test_check_item_hit_seconds(tmp_path):
+    """With hit_seconds, a hit takes that long and every other item `seconds`."""
+    assert practice.check_item(5, hits={5}, seconds=5.0, hit_seconds=0.0, log_dir=tmp_path) is True
+    assert practice.check_item(6, hits={5}, seconds=0.05, hit_seconds=5.0, log_dir=tmp_path) is False
+    hit, miss = practice.read_records(tmp_path)
+    assert hit.end - hit.start < 1.0 and miss.end - miss.start >= 0.04
+    with pytest.raises(ValueError, match="hit_seconds"):
+        practice.check_item(5, hits={5}, hit_seconds=-1)
+
+
 def test_exit_on_dies_once_or_always(tmp_path, book_context):
     """exit_on kills its worker for an `always` item every time, for a `once` item only the first time."""
     task = functools.partial(practice.exit_on, always=(7,), once=(3,), log_dir=str(tmp_path))

@@ -98,17 +98,27 @@ def run_and_record(task: Callable, log_dir: str | os.PathLike, item: object) -> 
     return result
 
 
-def check_item(item: object, hits: frozenset | set | tuple = (), seconds: float = 0.0, log_dir=None) -> bool:
+def check_item(
+    item: object,
+    hits: frozenset | set | tuple = (),
+    seconds: float = 0.0,
+    log_dir=None,
+    hit_seconds: float | None = None,
+) -> bool:
     """Return True if item is one of `hits`, after `seconds` of pretended work; record the call in log_dir.
 
     Stands in for an expensive test of one candidate (a password guess, a model fit). With
     log_dir, every call is written there, so a check can count how much work went on after a hit.
+    hit_seconds, if given, is how long a hit takes instead: a hit found while the other workers
+    are still in the middle of a long item.
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-        raise ValueError(f"seconds must be a number >= 0, got {seconds!r}")
-    start = time.monotonic()
-    time.sleep(seconds)
+    for name, value in (("seconds", seconds), ("hit_seconds", 0.0 if hit_seconds is None else hit_seconds)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ValueError(f"{name} must be a number >= 0, got {value!r}")
     found = item in hits
+    pause = hit_seconds if found and hit_seconds is not None else seconds
+    start = time.monotonic()
+    time.sleep(pause)
     if log_dir is not None:
         _record(log_dir, start, time.monotonic(), item)
     return found

@@ -21,15 +21,23 @@ LIMIT_S = 10  # every search here ends within a second or two of its start, spaw
 STOP_ITEMS, STOP_HIT, STOP_S = 400, 6, 0.02  # without stopping, two workers test 400 items: 4 s
 MOST_CALLS = STOP_ITEMS // 4  # stopping at the hit: about 10-20 calls; a worker carrying on: 50 or more
 LATE_S = 0.25  # a worker sees the Event 20 ms after the hit; 0.25 s allows for a descheduled one
+# The exit-code test: item 0, the hit, takes HIT_S, so every worker has taken a chunk when it is
+# found; their first items take BUSY_S, so they are still mid-item when the hit comes back. A pool
+# left by its `with` block is then terminated in the middle of an item: some exit code is -15.
+# (With short items the others may have finished every chunk and be idle by then, and a pool
+# stops idle workers with exit code 0 even on terminate().)
+HIT_S, BUSY_S = 0.4, 1.2
 
 
-def searching(call: str, items, hits, workers: int, seconds: float = 0.0, probe=None):
+def searching(call: str, items, hits, workers: int, seconds: float = 0.0, probe=None, hit_seconds=None):
     """Return (what first_hit returned, the calls is_hit got), or fail the test if first_hit hangs.
 
     With a probe, first_hit is called through it, and what the probe returns comes back instead.
     """
     with folder_for_learner() as log_dir:
-        is_hit = functools.partial(check_item, hits=frozenset(hits), seconds=seconds, log_dir=log_dir)
+        is_hit = functools.partial(
+            check_item, hits=frozenset(hits), seconds=seconds, hit_seconds=hit_seconds, log_dir=log_dir
+        )
         try:
             if probe is None:
                 got, _seconds = call_with_limit(LIMIT_S, ex.first_hit, items, is_hit, workers=workers)
@@ -126,13 +134,18 @@ def test_others_stop_after_the_hit():
 @points(1)
 def test_workers_end_by_themselves():
     """After a hit, every worker has ended on its own (exit code 0) when first_hit returns: none terminated, none left running."""
-    call = "first_hit(list(range(200)), is_hit, workers=3) with 4 the only hit"
+    call = (
+        f"first_hit(list(range(200)), is_hit, workers=3) with 0 the only hit, found in {HIT_S} s, "
+        f"while every other item takes {BUSY_S} s"
+    )
     learner = watchable_learner()  # before the watch starts
     with ProcessWatch(learner) as watch:
-        seen, _ = searching(call, list(range(200)), {4}, workers=3, seconds=STOP_S, probe=probes.exit_codes)
+        seen, _ = searching(
+            call, list(range(200)), {0}, workers=3, seconds=BUSY_S, hit_seconds=HIT_S, probe=probes.exit_codes
+        )
     alive = [process.pid for process in learner.descendants()]
     got = seen["got"]
-    assert got == 4, f"Called {call}; got {got!r}, expected 4."
+    assert got == 0, f"Called {call}; got {got!r}, expected 0."
     assert watch.started, f"Called {call}; no process was started: search in worker processes."
     assert not alive, (
         f"Called {call}; it returned while worker(s) {alive} were still running. Once every chunk has "
