@@ -85,7 +85,8 @@ def test_check_item_hit_seconds(tmp_path):
     assert practice.check_item(5, hits={5}, seconds=5.0, hit_seconds=0.0, log_dir=tmp_path) is True
     assert practice.check_item(6, hits={5}, seconds=0.05, hit_seconds=5.0, log_dir=tmp_path) is False
     hit, miss = practice.read_records(tmp_path)
-    assert hit.end - hit.start < 1.0 and miss.end - miss.start >= 0.04
+    assert hit.end - hit.start < 1.0
+    assert miss.end - miss.start >= 0.04
     with pytest.raises(ValueError, match="hit_seconds"):
         practice.check_item(5, hits={5}, hit_seconds=-1)
 
