@@ -254,3 +254,19 @@ def test_an_unreadable_report_grades_as_an_error(fake_exercise, tmp_path, monkey
     assert result.status == Status.ERROR
     assert result.score == 0
     assert "report could not be read: the report has no 'status'" in result.message
+
+
+def test_wait_for_returns_the_exit_code_or_times_out():
+    """_processes.wait_for, the grader's wait on each test's processes: the exit code, or TimeoutExpired."""
+    from mpbook import _processes
+
+    quick = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert _processes.wait_for(quick, GRADE_DEADLINE_S) == 3
+    assert _processes.wait_for(quick, GRADE_DEADLINE_S) == 3  # reaped already: asked again, the same
+    stuck = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            _processes.wait_for(stuck, 0.2)
+    finally:
+        stuck.kill()
+        assert _processes.wait_for(stuck, GRADE_DEADLINE_S) != 0  # killed

@@ -3,7 +3,7 @@
     run_isolated(argv, timeout)   a command in its own session, under a deadline
       start_isolated    new session; TREE_TOKEN_VAR=token in its environment, which every descendant
                         inherits (even one that left the process group with os.setsid())
-      wait              until it ends or the deadline passes
+      wait_for          until it ends or the deadline passes (woken as it ends, not polled)
       kill_tree         always, even on Ctrl-C:
                           1. kill every process carrying the token, except resource trackers
                           2. let the trackers unlink what they were left (semaphores, shared memory)
@@ -28,6 +28,7 @@ import collections
 import contextlib
 import multiprocessing.connection
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def run_isolated(
     isolated = start_isolated(argv, stdout=stdout, stderr=stderr, **popen_kwargs)
     returncode = None
     try:
-        returncode = isolated.process.wait(timeout=timeout)
+        returncode = wait_for(isolated.process, timeout)
     except subprocess.TimeoutExpired:
         pass
     finally:
@@ -185,6 +186,27 @@ def run_isolated(
         # terminal's interrupt, so nobody else would stop it.
         escaped = kill_tree(isolated)
     return Finished(returncode, returncode is None, escaped, time.perf_counter() - started)
+
+
+def wait_for(process: subprocess.Popen, timeout: float) -> int:
+    """Return process's exit code once it ends; raise subprocess.TimeoutExpired after timeout seconds.
+
+    Popen.wait(timeout) polls, sleeping up to 50 ms at a time: every graded test waits on three
+    processes, so that is ~0.04 s of a stub's 0.17 s a test. Linux's pidfd wakes us as it ends.
+    """
+    if sys.platform == "linux" and process.returncode is None:
+        try:
+            pidfd = os.pidfd_open(process.pid)
+        except OSError:  # reaped already, or a kernel older than 5.3: Popen.wait knows
+            return process.wait(timeout)
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            if not poller.poll(max(0, timeout) * 1000):
+                raise subprocess.TimeoutExpired(process.args, timeout)
+        finally:
+            os.close(pidfd)
+    return process.wait(timeout)  # it has ended: this reaps it at once
 
 
 def start_isolated(argv: list[str], *, env=None, **popen_kwargs) -> Isolated:
@@ -221,14 +243,14 @@ def kill_tree(isolated: Isolated) -> int:
     escaped = sum(1 for p in workers if p.pid != process.pid and _group_of(p.pid) not in (process.pid, None))
     kill(workers, settle_s=0)
     with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=KILL_WAIT_S)
+        wait_for(process, KILL_WAIT_S)
     wait_gone(trackers, timeout=TRACKER_GRACE_S)
     if os.name == "posix":
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
     kill(processes_with_token(token, TREE_TOKEN_VAR, since))
     with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=KILL_WAIT_S)
+        wait_for(process, KILL_WAIT_S)
     return escaped
 
 

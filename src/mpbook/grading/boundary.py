@@ -251,14 +251,14 @@ class LearnerProcess:
             with contextlib.suppress(OSError):
                 os.close(fd)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=STOP_GRACE_S)
+            _processes.wait_for(self.process, STOP_GRACE_S)
         known = {member.pid for member in family}
         family += [member for member in self._family() if member.pid not in known]
         # The resource tracker last, once it has unlinked what the others left (shared memory, semaphores).
         trackers = [member for member in family if _processes.is_resource_tracker(member)]
         _processes.kill([member for member in family if member not in trackers], settle_s=0)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=_processes.KILL_WAIT_S)
+            _processes.wait_for(self.process, _processes.KILL_WAIT_S)
         _processes.wait_gone(trackers, timeout=_processes.TRACKER_GRACE_S)
         _processes.kill(trackers)
         if self._folder:
@@ -319,7 +319,7 @@ class LearnerProcess:
         if self.process is None:
             return None
         with contextlib.suppress(subprocess.TimeoutExpired):
-            return self.process.wait(timeout=1)
+            return _processes.wait_for(self.process, 1)
         return None
 
     def _send(self, message: object) -> None:
