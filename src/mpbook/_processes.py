@@ -12,6 +12,8 @@
     leftover_children(root)   descendants still running, multiprocessing's helpers left out
     processes_with_token(t)   processes whose environment carries a token, wherever they moved
     kill(processes)           SIGKILL, then wait until each is gone or a zombie (never reaping)
+    wait_for(popen, timeout)  \\  wait on processes, woken as they end (Linux's pidfd), not
+    until_one_ends(ps, s)     /  polled: Popen.wait sleeps up to 50 ms between looks
 
     pool_workers(pool)        \\
     pool_size(pool)            } CPython's private pool attributes, read nowhere else
@@ -104,9 +106,10 @@ def leftover_children(root=None, settle_s: float = 0.0) -> list:
                 found.append(child)
             except psutil.Error:
                 continue
-        if not found or time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if not found or left <= 0:
             return found
-        time.sleep(0.02)
+        until_one_ends(found, left)
 
 
 def describe(processes) -> str:
@@ -148,10 +151,36 @@ def wait_gone(processes, timeout: float) -> list:
                 if process.status() != psutil.STATUS_ZOMBIE:
                     still.append(process)
         remaining = still
-        if not remaining or time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if not remaining or left <= 0:
             break
-        time.sleep(0.02)
+        until_one_ends(remaining, left)
     return remaining
+
+
+def until_one_ends(processes, seconds: float) -> None:
+    """Sleep until one of processes (psutil or Popen) ends, or seconds pass, whichever is first.
+
+    Linux's pidfd wakes us the moment one ends, even one that is not our child; elsewhere this
+    looks again after 20 ms. A process found ended already returns at once.
+    """
+    if sys.platform != "linux":
+        time.sleep(max(0.0, min(seconds, 0.02)))
+        return
+    poller = select.poll()
+    pidfds = []
+    try:
+        for process in processes:
+            try:
+                pidfd = os.pidfd_open(process.pid)
+            except OSError:  # it is gone (or the kernel is older than 5.3): look again now
+                return
+            pidfds.append(pidfd)
+            poller.register(pidfd, select.POLLIN)
+        poller.poll(max(0.0, seconds) * 1000)
+    finally:
+        for pidfd in pidfds:
+            os.close(pidfd)
 
 
 # --- a command in its own session ----------------------------------------------------------------
@@ -192,21 +221,12 @@ def wait_for(process: subprocess.Popen, timeout: float) -> int:
     """Return process's exit code once it ends; raise subprocess.TimeoutExpired after timeout seconds.
 
     Popen.wait(timeout) polls, sleeping up to 50 ms at a time: every graded test waits on three
-    processes, so that is ~0.04 s of a stub's 0.17 s a test. Linux's pidfd wakes us as it ends.
+    processes, so that is ~0.04 s of a stub's 0.17 s a test. until_one_ends wakes as it ends.
     """
+    deadline = time.monotonic() + timeout
     if sys.platform == "linux" and process.returncode is None:
-        try:
-            pidfd = os.pidfd_open(process.pid)
-        except OSError:  # reaped already, or a kernel older than 5.3: Popen.wait knows
-            return process.wait(timeout)
-        try:
-            poller = select.poll()
-            poller.register(pidfd, select.POLLIN)
-            if not poller.poll(max(0, timeout) * 1000):
-                raise subprocess.TimeoutExpired(process.args, timeout)
-        finally:
-            os.close(pidfd)
-    return process.wait(timeout)  # it has ended: this reaps it at once
+        until_one_ends([process], timeout)
+    return process.wait(max(0.0, deadline - time.monotonic()))  # at once if it has ended
 
 
 def start_isolated(argv: list[str], *, env=None, **popen_kwargs) -> Isolated:
