@@ -132,21 +132,20 @@ def grade_case(case_path: Path, folder: Path) -> GradedCase:
     return GradedCase(case, deadline, graded, processes_with(marker), processes_with(str(folder)))
 
 
-def only_hangs(case_path: Path) -> bool:
-    """A timeout case without `# only:`: each of its tests just waits to be killed, whatever else runs."""
-    header = case_path.read_text(encoding="utf-8")
-    return case_path.parent.name == Status.TIMEOUT and "\n# only:" not in header
+def waits(case_path: Path) -> bool:
+    """A timeout case: it waits to be killed, whatever else runs (empty_input_sleeps's other tests pass well inside its deadline)."""
+    return case_path.parent.name == Status.TIMEOUT
 
 
 @pytest.fixture(scope="module")
 def hangs_graded(request, tmp_path_factory) -> dict:
     """The hang cases this session tests, graded 4 at a time: they wait for their deadline, not for a CPU.
 
-    The other cases expect tests to pass (timeout/empty_input_sleeps too, but for one): they run alone.
+    The other cases expect their tests to pass or fail on their merits: they run alone.
     """
     paths = [params["case_path"] for params in selected(request, test_grading_case)]
     # made here, not in the threads: mktemp is not thread-safe
-    folders = {path: tmp_path_factory.mktemp(path.stem) for path in paths if only_hangs(path)}
+    folders = {path: tmp_path_factory.mktemp(path.stem) for path in paths if waits(path)}
     return grade_concurrently(folders, lambda path: grade_case(path, folders[path]), workers=4)
 
 
