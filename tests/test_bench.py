@@ -22,7 +22,7 @@ from mpbook.bench import suite
 from mpbook.bench.harness import machine_stem
 from mpbook.bench.records import PEER, RECIPE, Report
 
-QUICK_TIMEOUT_S = 240  # quick mode takes about 35 s on 2 idle cores; generous for a busy CI machine
+QUICK_TIMEOUT_S = 240  # quick mode takes about 15 s on 2 idle cores; generous for a busy CI machine
 
 
 def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Writes <stem>.json, <stem>.md and <stem>-*.png; the start method comes from MPBOOK_START_METHOD "
         "(default spawn).",
     )
-    parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, two repetitions (about 15 s)")
     parser.add_argument(
         "--out", metavar="DIR", help="output folder (default: benchmarks/results of the checkout)"
     )

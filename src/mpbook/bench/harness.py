@@ -57,12 +57,12 @@ class Settings:
         self.workers = workers
         self.wait_quiet = wait_quiet  # seconds a round of repetitions may wait for quiet CPUs (0: never)
         self.rounds: list[dict] = []  # what each wait found, collected per workload by the command line
-        self.repeats = 3 if quick else 5
-        self.start_repeats = 3 if quick else 7
+        self.repeats = 2 if quick else 5
+        self.start_repeats = 2 if quick else 7
         self.dask_start_repeats = 1 if quick else 3
         # cpu: equal-sized ranges of count_primes above one million
         self.cpu_tasks = 4 * workers if quick else 8 * workers
-        self.cpu_span = 6_000 if quick else 24_000
+        self.cpu_span = 3_000 if quick else 24_000
         # tiny: Dask takes about 2 ms a task here, so its runs are fewer than the others'
         self.tiny_tasks = 1_000 if quick else 20_000
         self.dask_tiny_repeats = 1 if quick else 3
