@@ -1,7 +1,7 @@
 """Grade load-safe files a few at a time: the tests that only expect a file to score nothing, fail or hang.
 
 Only for gradings whose expected outcome can only get more certain under load: an untouched stub or
-a cheat (score 0), a mistake (its test fails), a hang (TIMEOUT). A reference solution, or anything
+a cheat (score 0), a wrong answer (its test fails), a hang (TIMEOUT). A reference solution, or anything
 expected to pass, is graded alone, as its checks measure speed-ups and wait for workers to start
 together. Each grading runs in its own process tree (runner.grade_file), so two threads may grade at once.
 """

@@ -6,7 +6,7 @@ The tests of `mpbook verify` and `mpbook grade` run them on a fake book of one o
 (commands.EXERCISES and the solutions folder swapped), and reuse those gradings through `graded`, so
 their own logic is tested without grading the book again. The real `mpbook verify --wrong-answers`,
 which grades every solution three times, runs once in .ci/run; the wrong answers are graded in
-tests/test_grading_mutants.py.
+tests/test_wrong_answers.py.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ to the reference solution. Its first line says what it breaks and which test mus
 
 Only the named tests are run (the others would pass, and cost time); a named test that fails
 means the answer cannot get full marks. A file that names no test is graded in full and must lose
-points. `mpbook verify` and tests/test_grading_mutants.py both ask this module, so a change that
+points. `mpbook verify` and tests/test_wrong_answers.py both ask this module, so a change that
 weakens a check fails both.
 """
 

@@ -24,7 +24,7 @@
                             public names and signatures, solved; `mpbook verify` holds it to the stub
     solutions/wrong/exNN_slug/<what_it_breaks>.py   usual wrong answers, each opening with a line
                             "# breaks: <what> — caught by test_name"; `mpbook verify --wrong-answers` and
-                            tests/test_grading_mutants.py run that test on it (mpbook.grading.wrong) and
+                            tests/test_wrong_answers.py run that test on it (mpbook.grading.wrong) and
                             expect it to fail (a file naming no test must lose points)
 
 Nothing here is imported by a spawned worker: check modules run in the grader's child process only.
