@@ -232,7 +232,8 @@ def test_doctor_reports_a_worker_that_dies(capsys):
 def test_doctor_gives_up_on_a_stuck_worker_and_kills_it(monkeypatch, capsys):
     """A worker that never answers is reported after the deadline and killed, leaving no child behind."""
     monkeypatch.setattr(cli, "POOL_CHECK_TIMEOUT_S", 1)
-    monkeypatch.setattr(cli, "POOL_STOP_TIMEOUT_S", 0.5)  # the stuck worker will not stop by itself: kill it sooner
+    # the stuck worker will not stop by itself: kill it sooner than a learner's doctor does
+    monkeypatch.setattr(cli, "POOL_STOP_TIMEOUT_S", 0.5)
     report = cli._Report()
     cli._check_pool(report, "spawn", task=functools.partial(time.sleep, 30))
     assert len(report.problems) == 1
