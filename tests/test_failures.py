@@ -183,7 +183,7 @@ def _orphaned_semaphores(before: set[str], settle_s: float = 2.0) -> set[str]:
 def test_a_pool_without_the_guard_hangs_under_spawn():
     """Under spawn, a Pool script without the guard never ends; its workers die with the bootstrapping error."""
     before = _leaks.shm_segments()
-    run = demos.run_script("pool_no_main_guard", "spawn", timeout=4)
+    run = demos.run_script("pool_no_main_guard", "spawn", timeout=2)
     assert run.timed_out
     left = _orphaned_semaphores(before)
     _leaks.remove_segments(left)

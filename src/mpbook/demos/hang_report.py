@@ -1,7 +1,7 @@
 """Find out where a hung pool is stuck, with faulthandler.
 
-The pool's only task, `wait_on_held_lock`, waits for a lock nobody will release (for a few
-seconds, so this script ends). Nothing is printed, nothing fails: it just hangs. faulthandler
+The pool's only task, `wait_on_held_lock`, waits for a lock nobody will release (for 1.2 s,
+so this script ends). Nothing is printed, nothing fails: it just hangs. faulthandler
 writes every thread's stack to stderr after a delay, from a watchdog thread that runs even
 while Python code is stuck:
 
@@ -24,12 +24,12 @@ def main(method: str, mode: str) -> None:
     """Run a task that hangs for a while, with a stack dump armed in the parent or the worker."""
     ctx = multiprocessing.get_context(method)
     if mode == "parent":
-        faulthandler.dump_traceback_later(1.0)  # all threads of this process, to stderr, in 1 s
+        faulthandler.dump_traceback_later(0.6)  # all threads of this process, to stderr, in 0.6 s
         pool = ctx.Pool(1)
     else:
-        pool = ctx.Pool(1, initializer=dump_stacks_after, initargs=(0.5,))
+        pool = ctx.Pool(1, initializer=dump_stacks_after, initargs=(0.3,))
     with pool:
-        stuck = pool.apply_async(wait_on_held_lock, (2.0,))
+        stuck = pool.apply_async(wait_on_held_lock, (1.2,))
         print("task result:", stuck.get(timeout=60))  # a real hang has no timeout: it never returns
     faulthandler.cancel_dump_traceback_later()
 

@@ -35,15 +35,15 @@ def main(method: str) -> None:
         with multiprocessing.get_context(method).Pool(2) as pool:
             first = pool.apply_async(square, (3,), callback=complain)
             try:
-                first.get(timeout=2)
+                first.get(timeout=1.5)  # the worker starts and answers in well under a second
             except multiprocessing.TimeoutError:
                 print(
-                    f"the task's get(timeout=2): TimeoutError ({'ready' if first.ready() else 'still not ready'})"
+                    f"the task's get(timeout=1.5): TimeoutError ({'ready' if first.ready() else 'still not ready'})"
                 )
             print("the result-handler thread died of:", *thread_errors)
             second = pool.apply_async(square, (4,))  # no callback at all
             try:
-                second.get(timeout=2)
+                second.get(timeout=0.5)  # nothing can deliver it any more
             except multiprocessing.TimeoutError:
                 print("a later task, without callback: TimeoutError too")
     except AssertionError as exc:
