@@ -64,10 +64,10 @@ class Settings:
         self.cpu_tasks = 4 * workers if quick else 8 * workers
         self.cpu_span = 3_000 if quick else 24_000
         # tiny: Dask takes about 2 ms a task here, so its runs are fewer than the others'
-        self.tiny_tasks = 1_000 if quick else 20_000
+        self.tiny_tasks = 400 if quick else 20_000
         self.dask_tiny_repeats = 1 if quick else 3
         # data: 256 MB in the full run, as issue 7 asks
-        self.data_values = 4_000_000 if quick else 32_000_000  # float64: 32 MB / 256 MB
+        self.data_values = 2_000_000 if quick else 32_000_000  # float64: 16 MB / 256 MB
         # counters: increments per worker (the Manager's are 100 times dearer)
         self.increments = 20_000 if quick else 200_000
         self.manager_increments = 200 if quick else 2_000

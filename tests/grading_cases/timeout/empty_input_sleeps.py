@@ -1,7 +1,7 @@
 # A correct answer, except that it sleeps for an hour on an empty list: that test alone times out.
 # exercise: ex01
 # run: all
-# deadline: 5
+# deadline: 4
 # only: test_empty_input
 import multiprocessing as mp
 import time

@@ -34,7 +34,7 @@ RUN_TIMEOUT_S = 15  # the script's own get() gives up after 5 s; 15 s covers a s
 SAMPLE_S = 0.005  # a spawned worker lives 50 ms or more; a fork server the whole run
 # A worker that fails at start-up is replaced by the pool, again and again, until the script's own
 # get() gives up (5 s): once a RuntimeError shows, the run is stopped this long after it.
-AFTER_WORKER_ERROR_S = 1.0
+AFTER_WORKER_ERROR_S = 0.5
 
 
 # Runs the script as `python script.py METHOD` does, noting the start method of each process it starts.
