@@ -18,6 +18,7 @@ import multiprocessing
 import queue
 import time
 
+from mpbook.grading import probing
 from mpbook.practice import DiesWhenUsed
 
 DIES = "DiesWhenUsed()"  # in a probe's numbers: stands for a DiesWhenUsed made here, in the learner's process
@@ -59,20 +60,14 @@ def with_get_timeout(module, seconds, numbers, **kwargs):
     queue.Empty from any other exception by its full name.
     """
     numbers = [DiesWhenUsed() if number == DIES else number for number in numbers]
-    saved = getattr(module, "GET_TIMEOUT_S", None)
-    module.GET_TIMEOUT_S = seconds
     try:
-        return ("returned", module.parallel_squares(numbers, **kwargs))
-    except Exception as exc:  # noqa: BLE001 - what was raised is the answer
+        with probing.replaced(module, GET_TIMEOUT_S=seconds):
+            return ("returned", module.parallel_squares(numbers, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - what was raised is the answer (the stub's NotImplementedError too)
         kind = type(exc)
         return ("raised", f"{kind.__module__}.{kind.__qualname__}", str(exc))
     finally:
-        module.GET_TIMEOUT_S = saved
-        for (
-            child
-        ) in multiprocessing.active_children():  # a worker left waiting, so the next call starts clean
-            child.terminate()
-            child.join(timeout=5)
+        probing.stop_children()  # a worker left waiting
 
 
 def joins(module, numbers, **kwargs):
